@@ -1,0 +1,43 @@
+/*
+ * cmd.h - the subcommands of the advisoryfs program.
+ *
+ * Each cmd_* takes the arguments after its own name (argv[0] is the
+ * subcommand name, for getopt) and the global options already parsed
+ * (--store), and returns the process exit code: 0 success, 1 failure,
+ * 2 usage error.  Errors are printed once, here at the boundary, as
+ * "advisoryfs: <what>: <why>".
+ */
+#ifndef ADVISORYFS_CMD_H
+#define ADVISORYFS_CMD_H
+
+#include <stdarg.h>
+
+struct cmd_ctx {
+	const char *store_path;  /* --store / -s / $ADVISORYFS_STORE, may be NULL */
+};
+
+/* Print "advisoryfs: <fmt>\n" to stderr. */
+void cmd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print the one-line usage error and the hint to run --help; returns 2. */
+int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The store path or an error message (returns NULL after printing). */
+const char *cmd_need_store(const struct cmd_ctx *ctx);
+
+int cmd_init(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_org(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_publish(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_import(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_withdraw(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_share(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_policy(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_visible(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_explain(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv);
+
+/* fs/mount.c: `advisoryfs mount MOUNTPOINT [--as SLUG] [-f] [-d] [-o OPT,...]`
+ * and the mount(8) form `advisoryfs STORE MOUNTPOINT [-o OPT,...]`
+ * (argv[0] is then the store path). */
+int cmd_mount(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_mount_fstab(int argc, char **argv);
+
+#endif

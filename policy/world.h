@@ -1,0 +1,106 @@
+/*
+ * world.h - the facts a decision is made from, in memory.
+ *
+ * A world is a read-only snapshot of the store (organisations with their
+ * dated roles and memberships, advisories with their distribution metadata,
+ * withdrawals and special-case shares), with every name already turned into
+ * an index: roles and sectors into the indices of the compiled policy's
+ * vocabulary, organisations into indices of orgs[].  The policy engine
+ * reads nothing else, so a decision needs no allocation, no SQL and no
+ * string comparison.
+ *
+ * Built by store_world_load() (store/store.h) for one policy and one moment
+ * "asof": each advisory appears in the version in force at asof (the
+ * highest tracking.version whose current_release_date <= asof), and
+ * advisories with no such version are left out.  Dated facts (roles,
+ * memberships, embargo, withdrawal, shares) keep their dates; a decision
+ * compares them with its own time t.
+ *
+ * Times are int64 seconds since the epoch, UTC; periods are inclusive at
+ * both ends; AU_T_MIN / AU_T_MAX mark open ends.
+ *
+ * Ownership: everything hangs off the world and is freed by world_free().
+ */
+#ifndef ADVISORYFS_WORLD_H
+#define ADVISORYFS_WORLD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define W_NONE UINT32_MAX
+#define W_PUBLIC 0          /* orgs[0] is the public pseudo-recipient */
+#define W_MAX_ROLES 32      /* roles per policy vocabulary (bitmask) */
+#define W_MAX_SECTORS 64    /* sectors per policy vocabulary (bitmask) */
+
+struct w_role {
+	uint8_t role;       /* index in the policy vocabulary */
+	int64_t from, until;
+	const char *ref;    /* designation reference ("Stcrt. 2020, 4410"), may be NULL */
+};
+
+struct w_member {
+	uint32_t org;       /* index into world.orgs */
+	int64_t from, until;
+};
+
+struct w_org {
+	int64_t id;         /* store row id; 0 for public */
+	const char *slug;
+	const char *name;
+	uint64_t sectors;   /* bit i: vocabulary sector i */
+	int64_t uid, gid;   /* bound account, -1 if none */
+	struct w_role *roles;
+	uint32_t nroles;
+	struct w_member *members;   /* its constituency, when it is a schakelorganisatie */
+	uint32_t nmembers;
+	struct w_member *member_of; /* the schakelorganisaties it belongs to */
+	uint32_t nmember_of;
+};
+
+struct w_share {
+	uint32_t org;
+	int64_t at;         /* when the special case was recorded */
+};
+
+struct w_adv {
+	int64_t id;             /* store advisory id */
+	int64_t version_id;     /* store version id of the version in force */
+	const char *tracking_id;
+	const char *version;
+	const char *filename;   /* CSAF section 5.1 name, with .json */
+	const char *title;
+	uint8_t tlp;            /* enum csaf_tlp, never CSAF_TLP_NONE */
+	uint8_t status;         /* enum csaf_status */
+	uint8_t personal_data;
+	uint8_t impact_significant;
+	uint8_t has_signature;
+	int64_t initial_release, current_release;
+	int64_t embargo_until;  /* AU_T_MIN: no embargo */
+	int64_t withdrawn_at;   /* AU_T_MAX: not withdrawn */
+	int64_t size;           /* bytes of the document */
+	int64_t sig_size;       /* bytes of the .asc, 0 if none */
+	unsigned char sha256[32];
+	unsigned char sha512[64];
+	uint64_t sectors;       /* concerned sectors */
+	uint32_t *concerns;     /* concerned organisations (indices), sorted */
+	uint32_t nconcerns;
+	struct w_share *shares; /* sorted by org */
+	uint32_t nshares;
+};
+
+struct world {
+	int64_t asof;
+	struct w_org *orgs;     /* orgs[0] is "public" */
+	uint32_t norgs;
+	struct w_adv *advs;     /* sorted by tracking id */
+	uint32_t nadvs;
+	void *arena;            /* private to the builder */
+};
+
+/* Index of the org with this slug, or W_NONE. */
+uint32_t world_org_find(const struct world *w, const char *slug);
+/* Index of the advisory with this tracking id (or this file name), or W_NONE. */
+uint32_t world_adv_find(const struct world *w, const char *tracking_id);
+void world_free(struct world *w);
+
+#endif

@@ -1,0 +1,1570 @@
+/*
+ * store.c - the SQLite store: schema, migrations, writes, snapshots.
+ *
+ * Sections: connection and errors; migrations; transactions; policy;
+ * organisations; publishing; withdrawals and shares; bytes; the world
+ * snapshot; change notification.
+ *
+ * Every write runs inside a transaction that also appends to change_log,
+ * so a reader that sees PRAGMA data_version move finds out what changed
+ * with one indexed query.  Document bytes live in version_blob, apart
+ * from the metadata, so that building a world never reads a blob page.
+ *
+ * Error convention: functions return 0 or -errno and leave a one-line
+ * message in st->err; SQLite result codes are translated once, in
+ * sql_err().
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
+#include "util.h"
+#include "world_build.h"
+
+#define STORE_APP_ID 0x41445653 /* "ADVS" */
+#define STORE_BUSY_MS 10000
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int in_tx;
+	struct policy *policy;  /* active policy, cached for validation; NULL until needed */
+	char err[512];
+};
+
+/* ---- connection and errors ---------------------------------------------- */
+
+static int seterr(struct store *st, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Record a message and return rc (a -errno). */
+static int seterr(struct store *st, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Translate a SQLite result code into -errno, recording SQLite's message. */
+static int sql_err(struct store *st, int rc, const char *what)
+{
+	int e;
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		e = -EBUSY;
+		break;
+	case SQLITE_NOMEM:
+		e = -ENOMEM;
+		break;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		e = -EROFS;
+		break;
+	case SQLITE_FULL:
+		e = -ENOSPC;
+		break;
+	case SQLITE_CONSTRAINT:
+		e = -EEXIST;
+		break;
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		e = -EILSEQ;
+		break;
+	case SQLITE_CANTOPEN:
+		e = -ENOENT;
+		break;
+	default:
+		e = -EIO;
+	}
+	return seterr(st, e, "%s: %s", what, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+}
+
+const char *store_errmsg(const struct store *st)
+{
+	return st->err;
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
+}
+
+/* Prepare a statement; on failure records the error. */
+static int prep(struct store *st, sqlite3_stmt **ret, const char *sql)
+{
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, ret, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(st, rc, "prepare");
+	return 0;
+}
+
+/* Execute literal SQL (schema, pragmas). */
+static int exec(struct store *st, const char *sql)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(st, rc, "sql");
+	return 0;
+}
+
+static void bind_time(sqlite3_stmt *s, int i, int64_t t)
+{
+	if (t == AU_T_MIN || t == AU_T_MAX)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, t);
+}
+
+static int64_t col_time(sqlite3_stmt *s, int i, int64_t dflt)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(s, i);
+}
+
+/* Run a statement that returns no row (or ignore rows); finalizes it. */
+static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	int r = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sql_err(st, rc, what);
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* ---- migrations ------------------------------------------------------------ */
+
+/*
+ * Each entry moves the schema from version i to i+1.  Never edit a
+ * migration that has shipped; add a new one.
+ */
+static const char *const migrations[] = {
+	/* 1: the foundation */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+	"CREATE TABLE org(id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL, uid INTEGER, gid INTEGER, created INTEGER NOT NULL);"
+	"CREATE TABLE org_sector(org_id INTEGER NOT NULL REFERENCES org(id),"
+	"  sector TEXT NOT NULL, PRIMARY KEY(org_id, sector)) WITHOUT ROWID;"
+	"CREATE TABLE org_role(org_id INTEGER NOT NULL REFERENCES org(id), role TEXT NOT NULL,"
+	"  from_t INTEGER, until_t INTEGER, ref TEXT, PRIMARY KEY(org_id, role)) WITHOUT ROWID;"
+	"CREATE TABLE membership(schakel_id INTEGER NOT NULL REFERENCES org(id),"
+	"  member_id INTEGER NOT NULL REFERENCES org(id), from_t INTEGER, until_t INTEGER,"
+	"  PRIMARY KEY(schakel_id, member_id), CHECK(schakel_id <> member_id)) WITHOUT ROWID;"
+	"CREATE INDEX membership_member ON membership(member_id);"
+	"CREATE TABLE advisory(id INTEGER PRIMARY KEY, tracking_id TEXT NOT NULL UNIQUE,"
+	"  filename TEXT NOT NULL UNIQUE, created INTEGER NOT NULL);"
+	"CREATE TABLE version(id INTEGER PRIMARY KEY,"
+	"  advisory_id INTEGER NOT NULL REFERENCES advisory(id), seq INTEGER NOT NULL,"
+	"  version TEXT NOT NULL, title TEXT NOT NULL, publisher TEXT NOT NULL,"
+	"  tlp INTEGER NOT NULL, status INTEGER NOT NULL, personal_data INTEGER NOT NULL,"
+	"  impact_significant INTEGER NOT NULL, embargo_until INTEGER,"
+	"  initial_release INTEGER NOT NULL, current_release INTEGER NOT NULL,"
+	"  size INTEGER NOT NULL, sig_size INTEGER NOT NULL, sha256 BLOB NOT NULL,"
+	"  sha512 BLOB NOT NULL, published_at INTEGER NOT NULL, source TEXT,"
+	"  UNIQUE(advisory_id, version), UNIQUE(advisory_id, seq));"
+	"CREATE INDEX version_release ON version(current_release);"
+	"CREATE TABLE version_blob(version_id INTEGER PRIMARY KEY REFERENCES version(id),"
+	"  bytes BLOB NOT NULL, signature BLOB);"
+	"CREATE TABLE version_concern(version_id INTEGER NOT NULL REFERENCES version(id),"
+	"  org_id INTEGER NOT NULL REFERENCES org(id), PRIMARY KEY(version_id, org_id)) WITHOUT ROWID;"
+	"CREATE TABLE version_sector(version_id INTEGER NOT NULL REFERENCES version(id),"
+	"  sector TEXT NOT NULL, PRIMARY KEY(version_id, sector)) WITHOUT ROWID;"
+	"CREATE TABLE withdrawal(advisory_id INTEGER PRIMARY KEY REFERENCES advisory(id),"
+	"  at INTEGER NOT NULL, reason TEXT);"
+	"CREATE TABLE share(advisory_id INTEGER NOT NULL REFERENCES advisory(id),"
+	"  org_id INTEGER NOT NULL REFERENCES org(id), reason TEXT NOT NULL, at INTEGER NOT NULL,"
+	"  PRIMARY KEY(advisory_id, org_id)) WITHOUT ROWID;"
+	"CREATE TABLE policy(id INTEGER PRIMARY KEY, loaded_at INTEGER NOT NULL,"
+	"  loaded_by TEXT NOT NULL, source TEXT NOT NULL, sha256 BLOB NOT NULL);"
+	"CREATE TABLE change_log(seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL, subject TEXT NOT NULL);",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static int pragma_int(struct store *st, const char *sql, int64_t *ret)
+{
+	sqlite3_stmt *s = NULL;
+	int r = prep(st, &s, sql);
+	if (r)
+		return r;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(s, 0);
+	else
+		r = sql_err(st, rc, sql);
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* Bring the schema to the newest version, one transaction per step. */
+static int migrate(struct store *st)
+{
+	int64_t v;
+	int r = pragma_int(st, "PRAGMA user_version", &v);
+	if (r)
+		return r;
+	if (v > NMIGRATIONS)
+		return seterr(st, -EPROTO,
+			      "store schema version %lld is newer than this advisoryfs (%d)",
+			      (long long)v, NMIGRATIONS);
+	for (int i = (int)v; i < NMIGRATIONS; i++) {
+		char sql[64];
+		if ((r = exec(st, "BEGIN IMMEDIATE")))
+			return r;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", i + 1);
+		if ((r = exec(st, migrations[i])) || (r = exec(st, sql))) {
+			exec(st, "ROLLBACK");
+			return r;
+		}
+		if ((r = exec(st, "COMMIT")))
+			return r;
+	}
+	return 0;
+}
+
+int store_open(const char *path, int flags, struct store **ret_st)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	int r, created = 0;
+	if (!st)
+		return -ENOMEM;
+	if (!(st->path = strdup(path))) {
+		free(st);
+		return -ENOMEM;
+	}
+	*ret_st = st; /* so that the caller can read the message; freed below on error */
+
+	if (flags & STORE_CREATE) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0) {
+			r = seterr(st, -errno, "%s: %s", path,
+				   errno == EEXIST ? "already exists (init refuses an existing file)"
+						   : strerror(errno));
+			goto fail;
+		}
+		close(fd);
+		created = 1;
+	} else {
+		struct stat sb;
+		if (stat(path, &sb) < 0) {
+			r = seterr(st, -errno, "%s: %s", path,
+				   errno == ENOENT ? "no store here (create one with 'advisoryfs init')"
+						   : strerror(errno));
+			goto fail;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			r = seterr(st, -EINVAL, "%s: not a regular file", path);
+			goto fail;
+		}
+	}
+
+	int oflags = (flags & STORE_RDONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	int rc = sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		r = sql_err(st, rc, path);
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+
+	int64_t app = 0, uv = 0;
+	if ((r = pragma_int(st, "PRAGMA application_id", &app)) ||
+	    (r = pragma_int(st, "PRAGMA user_version", &uv))) {
+		if (r == -EILSEQ)
+			seterr(st, r, "%s: not an advisoryfs store (not a SQLite database)", path);
+		goto fail;
+	}
+	if (created) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d", STORE_APP_ID);
+		if ((r = exec(st, "PRAGMA journal_mode = WAL")) || (r = exec(st, sql)))
+			goto fail;
+	} else if (app != STORE_APP_ID) {
+		r = seterr(st, -EINVAL, "%s: not an advisoryfs store", path);
+		goto fail;
+	}
+	if ((r = exec(st, "PRAGMA foreign_keys = ON")) ||
+	    (r = exec(st, "PRAGMA synchronous = NORMAL")))
+		goto fail;
+	if (!(flags & STORE_RDONLY) && (r = migrate(st)))
+		goto fail;
+	if ((flags & STORE_RDONLY) && uv != NMIGRATIONS) {
+		r = seterr(st, -EPROTO, "%s: store schema version %lld, expected %d (run any "
+			   "advisoryfs write command once to migrate)", path, (long long)uv,
+			   NMIGRATIONS);
+		goto fail;
+	}
+	if (created) {
+		unsigned char key[32];
+		sqlite3_stmt *s = NULL;
+		if (RAND_bytes(key, sizeof(key)) != 1) {
+			r = seterr(st, -EIO, "random bytes: OpenSSL RAND_bytes failed");
+			goto fail;
+		}
+		if ((r = prep(st, &s, "INSERT INTO meta(key, value) VALUES ('ino_key', ?1)")))
+			goto fail;
+		sqlite3_bind_blob(s, 1, key, sizeof(key), SQLITE_TRANSIENT);
+		if ((r = step_done(st, s, "meta")))
+			goto fail;
+	}
+	return 0;
+
+fail:
+	/* keep the message; the caller calls store_close() */
+	if (created && st->db) {
+		sqlite3_close(st->db);
+		st->db = NULL;
+		unlink(path);
+	}
+	return r;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	policy_free(st->policy);
+	if (st->db)
+		sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+/* ---- transactions ------------------------------------------------------------ */
+
+int store_begin(struct store *st)
+{
+	if (st->in_tx)
+		return seterr(st, -EBUSY, "transaction already open");
+	int r = exec(st, "BEGIN IMMEDIATE");
+	if (!r)
+		st->in_tx = 1;
+	return r;
+}
+
+int store_commit(struct store *st)
+{
+	if (!st->in_tx)
+		return seterr(st, -EINVAL, "no transaction open");
+	int r = exec(st, "COMMIT");
+	if (r) {
+		char keep[sizeof(st->err)];
+		memcpy(keep, st->err, sizeof(keep));
+		store_rollback(st);
+		memcpy(st->err, keep, sizeof(keep));
+		return r;
+	}
+	st->in_tx = 0;
+	return 0;
+}
+
+void store_rollback(struct store *st)
+{
+	if (st->in_tx)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_tx = 0;
+}
+
+int store_savepoint(struct store *st, int op)
+{
+	static const char *const sql[] = { "SAVEPOINT doc", "RELEASE doc",
+					   "ROLLBACK TO doc; RELEASE doc" };
+	return exec(st, sql[op]);
+}
+
+/* Append to the change log (inside the caller's transaction). */
+static int log_change(struct store *st, const char *kind, const char *subject)
+{
+	sqlite3_stmt *s = NULL;
+	int r = prep(st, &s, "INSERT INTO change_log(at, kind, subject) VALUES (?1, ?2, ?3)");
+	if (r)
+		return r;
+	sqlite3_bind_int64(s, 1, au_now());
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, subject, -1, SQLITE_TRANSIENT);
+	return step_done(st, s, "change_log");
+}
+
+/*
+ * Run fn inside a transaction unless the caller already opened one.
+ * Keeps single commands atomic without making every caller manage
+ * BEGIN/COMMIT.
+ */
+#define WITH_TX(st, body)                                                                  \
+	do {                                                                               \
+		int own_ = !(st)->in_tx;                                                   \
+		if (own_ && (r = store_begin(st)))                                         \
+			return r;                                                          \
+		r = (body);                                                                \
+		if (own_) {                                                                \
+			if (r)                                                             \
+				store_rollback(st);                                        \
+			else                                                               \
+				r = store_commit(st);                                      \
+		}                                                                          \
+	} while (0)
+
+/* ---- policy ------------------------------------------------------------------------ */
+
+static void sha256(const void *data, size_t len, unsigned char out[32])
+{
+	unsigned int n = 32;
+	EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
+}
+
+static void sha512(const void *data, size_t len, unsigned char out[64])
+{
+	unsigned int n = 64;
+	EVP_Digest(data, len, out, &n, EVP_sha512(), NULL);
+}
+
+/* The vocabulary of p must cover every role and sector the store uses. */
+static int policy_covers_store(struct store *st, const struct policy *p)
+{
+	static const char *const qs[] = {
+		"SELECT r.role, o.slug FROM org_role r JOIN org o ON o.id = r.org_id",
+		"SELECT s.sector, o.slug FROM org_sector s JOIN org o ON o.id = s.org_id",
+		"SELECT s.sector, a.tracking_id FROM version_sector s JOIN version v ON "
+		"v.id = s.version_id JOIN advisory a ON a.id = v.advisory_id",
+	};
+	for (int q = 0; q < 3; q++) {
+		sqlite3_stmt *s = NULL;
+		int r = prep(st, &s, qs[q]), rc;
+		if (r)
+			return r;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			const char *name = (const char *)sqlite3_column_text(s, 0);
+			const char *who = (const char *)sqlite3_column_text(s, 1);
+			int ok = q == 0 ? policy_role_index(p, name) >= 0
+					: policy_sector_index(p, name) >= 0;
+			if (!ok) {
+				r = seterr(st, -EINVAL, "%s '%s' is used by %s '%s' but the policy "
+					   "does not declare it", q == 0 ? "role" : "sector", name,
+					   q == 2 ? "advisory" : "organisation", who);
+				break;
+			}
+		}
+		if (!r && rc != SQLITE_DONE)
+			r = sql_err(st, rc, "policy check");
+		sqlite3_finalize(s);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int policy_add_tx(struct store *st, const char *json, size_t len, const char *by,
+			 int64_t at)
+{
+	struct policy *p = NULL;
+	char err[256];
+	int r = policy_compile(json, len, &p, err, sizeof(err));
+	if (r)
+		return seterr(st, r, "%s", err);
+	if ((r = policy_covers_store(st, p))) {
+		policy_free(p);
+		return r;
+	}
+	sqlite3_stmt *s = NULL;
+	unsigned char h[32];
+	sha256(json, len, h);
+	if ((r = prep(st, &s, "INSERT INTO policy(loaded_at, loaded_by, source, sha256) "
+			      "VALUES (?1, ?2, ?3, ?4)"))) {
+		policy_free(p);
+		return r;
+	}
+	sqlite3_bind_int64(s, 1, at);
+	sqlite3_bind_text(s, 2, by, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, json, (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 4, h, 32, SQLITE_TRANSIENT);
+	if ((r = step_done(st, s, "policy")) || (r = log_change(st, "policy", by))) {
+		policy_free(p);
+		return r;
+	}
+	policy_free(st->policy);
+	st->policy = p;
+	return 0;
+}
+
+int store_policy_add(struct store *st, const char *json, size_t len, const char *loaded_by,
+		     int64_t at)
+{
+	int r;
+	WITH_TX(st, policy_add_tx(st, json, len, loaded_by, at));
+	if (r) {
+		/* the cached policy may be the rejected one's predecessor; drop it */
+		policy_free(st->policy);
+		st->policy = NULL;
+	}
+	return r;
+}
+
+int store_policy_get(struct store *st, int64_t t, struct policy **ret_policy, char **ret_source,
+		     int64_t *ret_policy_id)
+{
+	sqlite3_stmt *s = NULL;
+	/* the last one loaded at or before t, else the first one ever loaded */
+	int r = prep(st, &s, "SELECT id, source FROM policy ORDER BY "
+			     "(loaded_at <= ?1) DESC, "
+			     "CASE WHEN loaded_at <= ?1 THEN -id ELSE id END LIMIT 1");
+	if (r)
+		return r;
+	sqlite3_bind_int64(s, 1, t);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		if (rc == SQLITE_DONE)
+			return seterr(st, -ENOENT, "the store holds no policy");
+		return sql_err(st, rc, "policy");
+	}
+	int64_t id = sqlite3_column_int64(s, 0);
+	const char *src = (const char *)sqlite3_column_text(s, 1);
+	size_t len = (size_t)sqlite3_column_bytes(s, 1);
+	struct policy *p = NULL;
+	char err[256];
+	r = policy_compile(src, len, &p, err, sizeof(err));
+	if (r) {
+		sqlite3_finalize(s);
+		return seterr(st, r, "stored policy %lld: %s", (long long)id, err);
+	}
+	if (ret_source) {
+		char *copy = malloc(len + 1);
+		if (!copy) {
+			sqlite3_finalize(s);
+			policy_free(p);
+			return -ENOMEM;
+		}
+		memcpy(copy, src, len);
+		copy[len] = '\0';
+		*ret_source = copy;
+	}
+	sqlite3_finalize(s);
+	if (ret_policy_id)
+		*ret_policy_id = id;
+	*ret_policy = p;
+	return 0;
+}
+
+/* The active policy, compiled once per handle (for vocabulary checks). */
+static int active_policy(struct store *st, const struct policy **ret)
+{
+	if (!st->policy) {
+		int r = store_policy_get(st, AU_T_MAX, &st->policy, NULL, NULL);
+		if (r)
+			return r;
+	}
+	*ret = st->policy;
+	return 0;
+}
+
+/* ---- organisations ------------------------------------------------------------------ */
+
+/* Row id of an organisation, or -ENOENT with a message. */
+static int org_id(struct store *st, const char *slug, int64_t *ret_id)
+{
+	sqlite3_stmt *s = NULL;
+	int r = prep(st, &s, "SELECT id FROM org WHERE slug = ?1");
+	if (r)
+		return r;
+	sqlite3_bind_text(s, 1, slug, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*ret_id = sqlite3_column_int64(s, 0);
+	else if (rc == SQLITE_DONE)
+		r = seterr(st, -ENOENT, "no organisation '%s'", slug);
+	else
+		r = sql_err(st, rc, "org");
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int check_sector(struct store *st, const struct policy *p, const char *sector)
+{
+	if (policy_sector_index(p, sector) < 0)
+		return seterr(st, -EINVAL, "unknown sector '%s' (the policy declares the "
+			      "sectors; see 'advisoryfs policy show')", sector);
+	return 0;
+}
+
+static int org_add_tx(struct store *st, const char *slug, const char *name,
+		      const char *const *sectors, size_t nsectors, int64_t uid, int64_t gid)
+{
+	const struct policy *p;
+	sqlite3_stmt *s = NULL;
+	int64_t id;
+	int r;
+
+	if (!au_slug_valid(slug))
+		return seterr(st, -EINVAL, "invalid slug '%s' (1-64 of a-z, 0-9 and '-', not "
+			      "starting with '-')", slug);
+	if (strcmp(slug, "public") == 0)
+		return seterr(st, -EINVAL, "the slug 'public' is reserved for the public view");
+	if (!*name || strlen(name) > 256)
+		return seterr(st, -EINVAL, "name must be 1-256 bytes");
+	if ((r = active_policy(st, &p)))
+		return r;
+	for (size_t i = 0; i < nsectors; i++)
+		if ((r = check_sector(st, p, sectors[i])))
+			return r;
+	if (org_id(st, slug, &id) == 0)
+		return seterr(st, -EEXIST, "organisation '%s' already exists", slug);
+	if ((r = prep(st, &s, "INSERT INTO org(slug, name, uid, gid, created) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5)")))
+		return r;
+	sqlite3_bind_text(s, 1, slug, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	if (uid >= 0)
+		sqlite3_bind_int64(s, 3, uid);
+	if (gid >= 0)
+		sqlite3_bind_int64(s, 4, gid);
+	sqlite3_bind_int64(s, 5, au_now());
+	if ((r = step_done(st, s, "org add")))
+		return r;
+	id = sqlite3_last_insert_rowid(st->db);
+	for (size_t i = 0; i < nsectors; i++) {
+		if ((r = prep(st, &s, "INSERT OR IGNORE INTO org_sector(org_id, sector) "
+				      "VALUES (?1, ?2)")))
+			return r;
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_text(s, 2, sectors[i], -1, SQLITE_STATIC);
+		if ((r = step_done(st, s, "org sector")))
+			return r;
+	}
+	return log_change(st, "org", slug);
+}
+
+int store_org_add(struct store *st, const char *slug, const char *name, const char *const *sectors,
+		  size_t nsectors, int64_t uid, int64_t gid)
+{
+	int r;
+	WITH_TX(st, org_add_tx(st, slug, name, sectors, nsectors, uid, gid));
+	return r;
+}
+
+static int org_bind_tx(struct store *st, const char *slug, int64_t uid, int64_t gid)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t id;
+	int r;
+	if ((r = org_id(st, slug, &id)))
+		return r;
+	if ((r = prep(st, &s, "UPDATE org SET uid = ?2, gid = ?3 WHERE id = ?1")))
+		return r;
+	sqlite3_bind_int64(s, 1, id);
+	if (uid >= 0)
+		sqlite3_bind_int64(s, 2, uid);
+	if (gid >= 0)
+		sqlite3_bind_int64(s, 3, gid);
+	if ((r = step_done(st, s, "org bind")))
+		return r;
+	return log_change(st, "org", slug);
+}
+
+int store_org_bind(struct store *st, const char *slug, int64_t uid, int64_t gid)
+{
+	int r;
+	WITH_TX(st, org_bind_tx(st, slug, uid, gid));
+	return r;
+}
+
+static int org_role_tx(struct store *st, const char *slug, const char *role, int64_t from,
+		       int64_t until, const char *ref, int remove)
+{
+	const struct policy *p;
+	sqlite3_stmt *s = NULL;
+	int64_t id;
+	int r;
+
+	if ((r = org_id(st, slug, &id)))
+		return r;
+	if (remove) {
+		if ((r = prep(st, &s, "DELETE FROM org_role WHERE org_id = ?1 AND role = ?2")))
+			return r;
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_text(s, 2, role, -1, SQLITE_STATIC);
+		if ((r = step_done(st, s, "org role")))
+			return r;
+		if (sqlite3_changes(st->db) == 0)
+			return seterr(st, -ENOENT, "'%s' has no role '%s'", slug, role);
+	} else {
+		if ((r = active_policy(st, &p)))
+			return r;
+		if (policy_role_index(p, role) < 0)
+			return seterr(st, -EINVAL, "unknown role '%s' (the active policy declares "
+				      "the roles; see 'advisoryfs policy show')", role);
+		if (from != AU_T_MIN && until != AU_T_MAX && from > until)
+			return seterr(st, -EINVAL, "--from is after --until");
+		if (ref && strlen(ref) > 1024)
+			return seterr(st, -E2BIG, "--ref longer than 1024 bytes");
+		if ((r = prep(st, &s, "INSERT INTO org_role(org_id, role, from_t, until_t, ref) "
+				      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(org_id, role) DO "
+				      "UPDATE SET from_t = ?3, until_t = ?4, "
+				      "ref = coalesce(?5, ref)")))
+			return r;
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_text(s, 2, role, -1, SQLITE_STATIC);
+		bind_time(s, 3, from);
+		bind_time(s, 4, until);
+		if (ref)
+			sqlite3_bind_text(s, 5, ref, -1, SQLITE_STATIC);
+		if ((r = step_done(st, s, "org role")))
+			return r;
+	}
+	return log_change(st, "role", slug);
+}
+
+int store_org_role(struct store *st, const char *slug, const char *role, int64_t from,
+		   int64_t until, const char *ref, int remove)
+{
+	int r;
+	WITH_TX(st, org_role_tx(st, slug, role, from, until, ref, remove));
+	return r;
+}
+
+static int org_member_tx(struct store *st, const char *schakel, const char *member, int64_t from,
+			 int64_t until, int remove)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t sid, mid;
+	int r;
+
+	if ((r = org_id(st, schakel, &sid)) || (r = org_id(st, member, &mid)))
+		return r;
+	if (sid == mid)
+		return seterr(st, -EINVAL, "an organisation cannot be a member of itself");
+	if (remove) {
+		if ((r = prep(st, &s, "DELETE FROM membership WHERE schakel_id = ?1 AND "
+				      "member_id = ?2")))
+			return r;
+		sqlite3_bind_int64(s, 1, sid);
+		sqlite3_bind_int64(s, 2, mid);
+		if ((r = step_done(st, s, "org member")))
+			return r;
+		if (sqlite3_changes(st->db) == 0)
+			return seterr(st, -ENOENT, "'%s' is not a member of '%s'", member, schakel);
+	} else {
+		if (from != AU_T_MIN && until != AU_T_MAX && from > until)
+			return seterr(st, -EINVAL, "--from is after --until");
+		if ((r = prep(st, &s, "INSERT INTO membership(schakel_id, member_id, from_t, "
+				      "until_t) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE "
+				      "SET from_t = ?3, until_t = ?4")))
+			return r;
+		sqlite3_bind_int64(s, 1, sid);
+		sqlite3_bind_int64(s, 2, mid);
+		bind_time(s, 3, from);
+		bind_time(s, 4, until);
+		if ((r = step_done(st, s, "org member")))
+			return r;
+	}
+	char subject[140];
+	snprintf(subject, sizeof(subject), "%s/%s", schakel, member);
+	return log_change(st, "member", subject);
+}
+
+int store_org_member(struct store *st, const char *schakel, const char *member, int64_t from,
+		     int64_t until, int remove)
+{
+	int r;
+	WITH_TX(st, org_member_tx(st, schakel, member, from, until, remove));
+	return r;
+}
+
+/* ---- publishing ------------------------------------------------------------------------ */
+
+static int looks_like_signature(const char *sig, size_t len)
+{
+	static const char head[] = "-----BEGIN PGP SIGNATURE-----";
+	if (len < sizeof(head) - 1 || len > 64 * 1024)
+		return 0;
+	if (memcmp(sig, head, sizeof(head) - 1) != 0)
+		return 0;
+	return memchr(sig, '\0', len) == NULL &&
+	       memmem(sig, len, "-----END PGP SIGNATURE-----", 27) != NULL;
+}
+
+/*
+ * The latest stored version of an advisory.  *ret_id is 0 when the id is
+ * new.  ret_version is a malloc'ed copy (caller frees) when found.
+ */
+static int latest_version(struct store *st, const char *tracking_id, int64_t *ret_adv,
+			  char **ret_version, int64_t *ret_seq, unsigned char ret_hash[32],
+			  int *ret_withdrawn)
+{
+	sqlite3_stmt *s = NULL;
+	int r = prep(st, &s, "SELECT a.id, v.version, v.seq, v.sha256, "
+			     "(SELECT 1 FROM withdrawal w WHERE w.advisory_id = a.id) "
+			     "FROM advisory a JOIN version v ON v.advisory_id = a.id "
+			     "WHERE a.tracking_id = ?1 ORDER BY v.seq DESC LIMIT 1");
+	if (r)
+		return r;
+	sqlite3_bind_text(s, 1, tracking_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	*ret_adv = 0;
+	if (rc == SQLITE_ROW) {
+		*ret_adv = sqlite3_column_int64(s, 0);
+		*ret_version = strdup((const char *)sqlite3_column_text(s, 1));
+		*ret_seq = sqlite3_column_int64(s, 2);
+		memcpy(ret_hash, sqlite3_column_blob(s, 3), 32);
+		*ret_withdrawn = sqlite3_column_type(s, 4) != SQLITE_NULL;
+		if (!*ret_version)
+			r = -ENOMEM;
+	} else if (rc != SQLITE_DONE) {
+		r = sql_err(st, rc, "publish");
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* Insert the version's concerned organisations and sectors. */
+static int publish_dist(struct store *st, const struct policy *p, int64_t vid,
+			const struct csaf_dist *d)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+	for (size_t i = 0; i < d->nconcerns; i++) {
+		int64_t oid;
+		if ((r = org_id(st, d->concerns[i], &oid)))
+			return seterr(st, r, "concerns: no organisation '%s'", d->concerns[i]);
+		if ((r = prep(st, &s, "INSERT OR IGNORE INTO version_concern(version_id, org_id) "
+				      "VALUES (?1, ?2)")))
+			return r;
+		sqlite3_bind_int64(s, 1, vid);
+		sqlite3_bind_int64(s, 2, oid);
+		if ((r = step_done(st, s, "concerns")))
+			return r;
+	}
+	for (size_t i = 0; i < d->nsectors; i++) {
+		if ((r = check_sector(st, p, d->sectors[i])))
+			return r;
+		if ((r = prep(st, &s, "INSERT OR IGNORE INTO version_sector(version_id, sector) "
+				      "VALUES (?1, ?2)")))
+			return r;
+		sqlite3_bind_int64(s, 1, vid);
+		sqlite3_bind_text(s, 2, d->sectors[i], -1, SQLITE_STATIC);
+		if ((r = step_done(st, s, "sectors")))
+			return r;
+	}
+	return 0;
+}
+
+static int publish_tx(struct store *st, const struct store_publish *pub, int *ret_dup)
+{
+	struct csaf_doc doc;
+	const struct policy *p;
+	sqlite3_stmt *s = NULL;
+	char err[300], *prev_version = NULL;
+	unsigned char h256[32], h512[64], prev_hash[32];
+	int64_t adv = 0, prev_seq = 0, vid;
+	int withdrawn = 0, r;
+
+	if ((r = active_policy(st, &p)))
+		return r;
+	if ((r = csaf_parse(pub->bytes, pub->len, &doc, err, sizeof(err))))
+		return seterr(st, r, "%s", err);
+
+	/* TLP: the document's label, which --tlp may only tighten */
+	enum csaf_tlp tlp = doc.tlp;
+	if (pub->dist.tlp != CSAF_TLP_NONE) {
+		if (doc.tlp != CSAF_TLP_NONE && pub->dist.tlp < doc.tlp) {
+			r = seterr(st, -EINVAL, "TLP:%s would loosen the document's TLP:%s "
+				   "(a TLP may only be tightened)", csaf_tlp_name(pub->dist.tlp),
+				   csaf_tlp_name(doc.tlp));
+			goto out;
+		}
+		tlp = pub->dist.tlp;
+	}
+	if (tlp == CSAF_TLP_NONE) {
+		r = seterr(st, -EINVAL, "no TLP: document.distribution.tlp.label is absent and no "
+			   "--tlp was given");
+		goto out;
+	}
+	if (pub->signature && !looks_like_signature(pub->signature, pub->siglen)) {
+		r = seterr(st, -EINVAL, "signature is not an ASCII-armoured OpenPGP signature "
+			   "(at most 64 KiB)");
+		goto out;
+	}
+	if (pub->dist.nconcerns > CSAF_MAX_CONCERNS || pub->dist.nsectors > CSAF_MAX_SECTORS) {
+		r = seterr(st, -E2BIG, "more than %u concerned organisations or %u sectors",
+			   CSAF_MAX_CONCERNS, CSAF_MAX_SECTORS);
+		goto out;
+	}
+
+	sha256(pub->bytes, pub->len, h256);
+	sha512(pub->bytes, pub->len, h512);
+
+	if ((r = latest_version(st, doc.tracking_id, &adv, &prev_version, &prev_seq, prev_hash,
+				&withdrawn)))
+		goto out;
+	if (adv) {
+		int cmp;
+		if (withdrawn) {
+			r = seterr(st, -EINVAL, "advisory '%s' was withdrawn", doc.tracking_id);
+			goto out;
+		}
+		if (csaf_version_cmp(doc.version, prev_version, &cmp) < 0) {
+			r = seterr(st, -EINVAL, "version '%s' of '%s' cannot be ordered against "
+				   "stored version '%s' (integer and semantic versioning mixed)",
+				   doc.version, doc.tracking_id, prev_version);
+			goto out;
+		}
+		if (cmp == 0 && memcmp(prev_hash, h256, 32) == 0 && ret_dup) {
+			*ret_dup = 1;
+			goto out; /* the very same document again: nothing to do */
+		}
+		if (cmp == 0) {
+			r = seterr(st, -EINVAL, "version '%s' of '%s' is already stored with "
+				   "different bytes", doc.version, doc.tracking_id);
+			goto out;
+		}
+		if (cmp < 0) {
+			r = seterr(st, -EINVAL, "version '%s' of '%s' is older than the stored "
+				   "version '%s'", doc.version, doc.tracking_id, prev_version);
+			goto out;
+		}
+	} else {
+		if ((r = prep(st, &s, "SELECT tracking_id FROM advisory WHERE filename = ?1")))
+			goto out;
+		sqlite3_bind_text(s, 1, doc.filename, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			r = seterr(st, -EEXIST, "tracking id '%s' maps to the file name '%s' of "
+				   "advisory '%s'", doc.tracking_id, doc.filename,
+				   (const char *)sqlite3_column_text(s, 0));
+			sqlite3_finalize(s);
+			goto out;
+		}
+		sqlite3_finalize(s);
+		if ((r = prep(st, &s, "INSERT INTO advisory(tracking_id, filename, created) "
+				      "VALUES (?1, ?2, ?3)")))
+			goto out;
+		sqlite3_bind_text(s, 1, doc.tracking_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, doc.filename, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, au_now());
+		if ((r = step_done(st, s, "advisory")))
+			goto out;
+		adv = sqlite3_last_insert_rowid(st->db);
+	}
+
+	if ((r = prep(st, &s, "INSERT INTO version(advisory_id, seq, version, title, publisher, "
+			      "tlp, status, personal_data, impact_significant, embargo_until, "
+			      "initial_release, current_release, size, sig_size, sha256, sha512, "
+			      "published_at, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+			      "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)")))
+		goto out;
+	sqlite3_bind_int64(s, 1, adv);
+	sqlite3_bind_int64(s, 2, prev_seq + 1);
+	sqlite3_bind_text(s, 3, doc.version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, doc.title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, doc.publisher, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 6, tlp);
+	sqlite3_bind_int(s, 7, doc.status);
+	sqlite3_bind_int(s, 8, pub->dist.personal_data ? 1 : 0);
+	sqlite3_bind_int(s, 9, pub->dist.impact_significant ? 1 : 0);
+	bind_time(s, 10, pub->dist.embargo_until);
+	sqlite3_bind_int64(s, 11, doc.initial_release);
+	sqlite3_bind_int64(s, 12, doc.current_release);
+	sqlite3_bind_int64(s, 13, (sqlite3_int64)pub->len);
+	sqlite3_bind_int64(s, 14, pub->signature ? (sqlite3_int64)pub->siglen : 0);
+	sqlite3_bind_blob(s, 15, h256, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 16, h512, 64, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 17, au_now());
+	if (pub->source)
+		sqlite3_bind_text(s, 18, pub->source, -1, SQLITE_STATIC);
+	if ((r = step_done(st, s, "version")))
+		goto out;
+	vid = sqlite3_last_insert_rowid(st->db);
+
+	if ((r = prep(st, &s, "INSERT INTO version_blob(version_id, bytes, signature) "
+			      "VALUES (?1, ?2, ?3)")))
+		goto out;
+	sqlite3_bind_int64(s, 1, vid);
+	sqlite3_bind_blob64(s, 2, pub->bytes, pub->len, SQLITE_STATIC);
+	if (pub->signature)
+		sqlite3_bind_blob64(s, 3, pub->signature, pub->siglen, SQLITE_STATIC);
+	if ((r = step_done(st, s, "version bytes")))
+		goto out;
+	if ((r = publish_dist(st, p, vid, &pub->dist)))
+		goto out;
+	r = log_change(st, "publish", doc.tracking_id);
+	if (!r && ret_dup)
+		*ret_dup = 0;
+out:
+	free(prev_version);
+	csaf_doc_release(&doc);
+	return r;
+}
+
+int store_publish(struct store *st, const struct store_publish *pub, int *ret_dup)
+{
+	int r;
+	WITH_TX(st, publish_tx(st, pub, ret_dup));
+	return r;
+}
+
+/* Row id of an advisory named by tracking id or file name. */
+static int advisory_id(struct store *st, const char *name, int64_t *ret_id)
+{
+	sqlite3_stmt *s = NULL;
+	int r = prep(st, &s, "SELECT id FROM advisory WHERE tracking_id = ?1 OR filename = ?1 "
+			     "OR filename = ?1 || '.json' LIMIT 1");
+	if (r)
+		return r;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*ret_id = sqlite3_column_int64(s, 0);
+	else if (rc == SQLITE_DONE)
+		r = seterr(st, -ENOENT, "no advisory '%s'", name);
+	else
+		r = sql_err(st, rc, "advisory");
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int withdraw_tx(struct store *st, const char *id, const char *reason, int64_t at)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t adv;
+	int r;
+	if ((r = advisory_id(st, id, &adv)))
+		return r;
+	if ((r = prep(st, &s, "INSERT INTO withdrawal(advisory_id, at, reason) "
+			      "VALUES (?1, ?2, ?3)")))
+		return r;
+	sqlite3_bind_int64(s, 1, adv);
+	sqlite3_bind_int64(s, 2, at);
+	if (reason)
+		sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
+	if ((r = step_done(st, s, "withdraw")))
+		return r == -EEXIST ? seterr(st, r, "advisory '%s' is already withdrawn", id) : r;
+	return log_change(st, "withdraw", id);
+}
+
+int store_withdraw(struct store *st, const char *tracking_id, const char *reason, int64_t at)
+{
+	int r;
+	WITH_TX(st, withdraw_tx(st, tracking_id, reason, at));
+	return r;
+}
+
+static int share_tx(struct store *st, const char *id, const char *slug, const char *reason,
+		    int64_t at)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t adv, org;
+	int r;
+	if (!reason || !*reason)
+		return seterr(st, -EINVAL, "a special case needs a --reason");
+	if (strlen(reason) > 4096)
+		return seterr(st, -E2BIG, "--reason longer than 4096 bytes");
+	if ((r = advisory_id(st, id, &adv)) || (r = org_id(st, slug, &org)))
+		return r;
+	if ((r = prep(st, &s, "INSERT INTO share(advisory_id, org_id, reason, at) "
+			      "VALUES (?1, ?2, ?3, ?4)")))
+		return r;
+	sqlite3_bind_int64(s, 1, adv);
+	sqlite3_bind_int64(s, 2, org);
+	sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, at);
+	if ((r = step_done(st, s, "share")))
+		return r == -EEXIST ? seterr(st, r, "'%s' is already shared with '%s'", id, slug)
+				    : r;
+	char subject[400];
+	snprintf(subject, sizeof(subject), "%s/%s", id, slug);
+	return log_change(st, "share", subject);
+}
+
+int store_share(struct store *st, const char *tracking_id, const char *slug, const char *reason,
+		int64_t at)
+{
+	int r;
+	WITH_TX(st, share_tx(st, tracking_id, slug, reason, at));
+	return r;
+}
+
+/* ---- bytes -------------------------------------------------------------------------------- */
+
+int store_version_bytes(struct store *st, int64_t version_id, int signature, char **ret_bytes,
+			size_t *ret_len)
+{
+	sqlite3_stmt *s = NULL;
+	int r = prep(st, &s, signature ? "SELECT signature FROM version_blob WHERE version_id = ?1"
+				       : "SELECT bytes FROM version_blob WHERE version_id = ?1");
+	if (r)
+		return r;
+	sqlite3_bind_int64(s, 1, version_id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+		char *b = malloc(n ? n : 1);
+		if (!b) {
+			r = -ENOMEM;
+		} else {
+			memcpy(b, sqlite3_column_blob(s, 0), n);
+			*ret_bytes = b;
+			*ret_len = n;
+		}
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		r = seterr(st, -ENOENT, "no bytes for version %lld", (long long)version_id);
+	} else {
+		r = sql_err(st, rc, "bytes");
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+int store_meta_key(struct store *st, unsigned char ret_key[32])
+{
+	sqlite3_stmt *s = NULL;
+	int r = prep(st, &s, "SELECT value FROM meta WHERE key = 'ino_key'");
+	if (r)
+		return r;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32)
+		memcpy(ret_key, sqlite3_column_blob(s, 0), 32);
+	else
+		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? seterr(st, -EILSEQ, "store has no key")
+							  : sql_err(st, rc, "meta");
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* ---- the world snapshot --------------------------------------------------------------------- */
+
+/* Map from a store row id to a world index: sorted (id, index) pairs. */
+struct idmap {
+	int64_t *ids;
+	uint32_t *idx;
+	uint32_t n;
+};
+
+static uint32_t idmap_get(const struct idmap *m, int64_t id)
+{
+	uint32_t lo = 0, hi = m->n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (m->ids[mid] == id)
+			return m->idx[mid];
+		if (m->ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return W_NONE;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const int64_t *x = a, *y = b;
+	return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+/* Build an idmap from n (id, index) pairs held in pairs[2n]; sorts pairs. */
+static int idmap_build(struct world *w, int64_t *pairs, uint32_t n, struct idmap *ret)
+{
+	qsort(pairs, n, 2 * sizeof(int64_t), cmp_pair);
+	ret->ids = world_alloc(w, (n + 1) * sizeof(int64_t));
+	ret->idx = world_alloc(w, (n + 1) * sizeof(uint32_t));
+	if (!ret->ids || !ret->idx)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		ret->ids[i] = pairs[2 * i];
+		ret->idx[i] = (uint32_t)pairs[2 * i + 1];
+	}
+	ret->n = n;
+	return 0;
+}
+
+static int count_rows(struct store *st, const char *sql, int64_t asof, uint32_t *ret)
+{
+	sqlite3_stmt *s = NULL;
+	int r = prep(st, &s, sql);
+	if (r)
+		return r;
+	if (sqlite3_bind_parameter_count(s) >= 1)
+		sqlite3_bind_int64(s, 1, asof);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*ret = (uint32_t)sqlite3_column_int64(s, 0);
+	else
+		r = sql_err(st, rc, "count");
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int load_orgs(struct store *st, const struct policy *p, struct world *w, struct idmap *om)
+{
+	sqlite3_stmt *s = NULL;
+	uint32_t n;
+	int r, rc;
+
+	if ((r = count_rows(st, "SELECT count(*) FROM org", 0, &n)))
+		return r;
+	w->orgs = world_alloc(w, (n + 1) * sizeof(struct w_org));
+	int64_t *pairs = malloc((n + 1) * 2 * sizeof(int64_t));
+	if (!w->orgs || !pairs) {
+		free(pairs);
+		return -ENOMEM;
+	}
+	w->orgs[0].slug = "public";
+	w->orgs[0].name = "the public";
+	w->orgs[0].uid = w->orgs[0].gid = -1;
+	w->norgs = 1;
+	if ((r = prep(st, &s, "SELECT id, slug, name, uid, gid FROM org ORDER BY slug")))
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && w->norgs <= n) {
+		struct w_org *o = &w->orgs[w->norgs];
+		o->id = sqlite3_column_int64(s, 0);
+		o->slug = world_strdup(w, (const char *)sqlite3_column_text(s, 1));
+		o->name = world_strdup(w, (const char *)sqlite3_column_text(s, 2));
+		o->uid = col_time(s, 3, -1);
+		o->gid = col_time(s, 4, -1);
+		if (!o->slug || !o->name) {
+			r = -ENOMEM;
+			goto out;
+		}
+		pairs[2 * (w->norgs - 1)] = o->id;
+		pairs[2 * (w->norgs - 1) + 1] = w->norgs;
+		w->norgs++;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		r = sql_err(st, rc, "orgs");
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if ((r = idmap_build(w, pairs, w->norgs - 1, om)))
+		goto out;
+
+	/* sectors */
+	if ((r = prep(st, &s, "SELECT org_id, sector FROM org_sector")))
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		uint32_t oi = idmap_get(om, sqlite3_column_int64(s, 0));
+		int si = policy_sector_index(p, (const char *)sqlite3_column_text(s, 1));
+		if (oi != W_NONE && si >= 0 && si < W_MAX_SECTORS)
+			w->orgs[oi].sectors |= (uint64_t)1 << si;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+
+	/* roles: two passes (count, fill) over rows ordered by org */
+	if ((r = prep(st, &s, "SELECT org_id, role, from_t, until_t, ref FROM org_role "
+			      "ORDER BY org_id")))
+		goto out;
+	for (int pass = 0; pass < 2; pass++) {
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			uint32_t oi = idmap_get(om, sqlite3_column_int64(s, 0));
+			int ri = policy_role_index(p, (const char *)sqlite3_column_text(s, 1));
+			if (oi == W_NONE || ri < 0)
+				continue;
+			struct w_org *o = &w->orgs[oi];
+			if (pass == 0) {
+				o->nroles++;
+				continue;
+			}
+			struct w_role *wr = &o->roles[o->nroles++];
+			wr->role = (uint8_t)ri;
+			wr->from = col_time(s, 2, AU_T_MIN);
+			wr->until = col_time(s, 3, AU_T_MAX);
+			if (sqlite3_column_type(s, 4) != SQLITE_NULL &&
+			    !(wr->ref = world_strdup(w, (const char *)sqlite3_column_text(s, 4)))) {
+				r = -ENOMEM;
+				goto out;
+			}
+		}
+		if (rc != SQLITE_DONE) {
+			r = sql_err(st, rc, "roles");
+			goto out;
+		}
+		for (uint32_t i = 0; i < w->norgs; i++) {
+			struct w_org *o = &w->orgs[i];
+			if (pass == 0 && o->nroles &&
+			    !(o->roles = world_alloc(w, o->nroles * sizeof(struct w_role)))) {
+				r = -ENOMEM;
+				goto out;
+			}
+			if (pass == 0)
+				o->nroles = 0;
+		}
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+
+	/* memberships, in both directions */
+	if ((r = prep(st, &s, "SELECT schakel_id, member_id, from_t, until_t FROM membership")))
+		goto out;
+	for (int pass = 0; pass < 2; pass++) {
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			uint32_t si = idmap_get(om, sqlite3_column_int64(s, 0));
+			uint32_t mi = idmap_get(om, sqlite3_column_int64(s, 1));
+			if (si == W_NONE || mi == W_NONE)
+				continue;
+			struct w_org *so = &w->orgs[si], *mo = &w->orgs[mi];
+			if (pass == 0) {
+				so->nmembers++;
+				mo->nmember_of++;
+				continue;
+			}
+			int64_t from = col_time(s, 2, AU_T_MIN), until = col_time(s, 3, AU_T_MAX);
+			so->members[so->nmembers++] = (struct w_member){ mi, from, until };
+			mo->member_of[mo->nmember_of++] = (struct w_member){ si, from, until };
+		}
+		if (rc != SQLITE_DONE) {
+			r = sql_err(st, rc, "memberships");
+			goto out;
+		}
+		for (uint32_t i = 0; pass == 0 && i < w->norgs; i++) {
+			struct w_org *o = &w->orgs[i];
+			if ((o->nmembers &&
+			     !(o->members = world_alloc(w, o->nmembers * sizeof(struct w_member)))) ||
+			    (o->nmember_of &&
+			     !(o->member_of = world_alloc(w, o->nmember_of * sizeof(struct w_member))))) {
+				r = -ENOMEM;
+				goto out;
+			}
+			o->nmembers = o->nmember_of = 0;
+		}
+		sqlite3_reset(s);
+	}
+out:
+	sqlite3_finalize(s);
+	free(pairs);
+	return r;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int cmp_share(const void *a, const void *b)
+{
+	const struct w_share *x = a, *y = b;
+	return (x->org > y->org) - (x->org < y->org);
+}
+
+/* The version in force at asof of every advisory released by then. */
+#define ADV_SQL                                                                            \
+	"SELECT a.id, a.tracking_id, a.filename, v.id, v.version, v.title, v.tlp, v.status,"  \
+	" v.personal_data, v.impact_significant, v.embargo_until, v.initial_release,"       \
+	" v.current_release, v.size, v.sig_size, v.sha256, v.sha512, w.at "                \
+	"FROM advisory a JOIN version v ON v.id = (SELECT x.id FROM version x"             \
+	" WHERE x.advisory_id = a.id AND x.current_release <= ?1 ORDER BY x.seq DESC"       \
+	" LIMIT 1) LEFT JOIN withdrawal w ON w.advisory_id = a.id ORDER BY a.tracking_id"
+
+static int load_advs(struct store *st, const struct policy *p, struct world *w,
+		     const struct idmap *om)
+{
+	sqlite3_stmt *s = NULL;
+	uint32_t n;
+	int64_t *vpairs = NULL, *apairs = NULL;
+	struct idmap vm, am;
+	int r, rc;
+
+	if ((r = count_rows(st, "SELECT count(*) FROM advisory a WHERE EXISTS (SELECT 1 FROM "
+				"version x WHERE x.advisory_id = a.id AND x.current_release <= ?1)",
+			    w->asof, &n)))
+		return r;
+	w->advs = world_alloc(w, (n + 1) * sizeof(struct w_adv));
+	vpairs = malloc((n + 1) * 2 * sizeof(int64_t));
+	apairs = malloc((n + 1) * 2 * sizeof(int64_t));
+	if (!w->advs || !vpairs || !apairs) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = prep(st, &s, ADV_SQL)))
+		goto out;
+	sqlite3_bind_int64(s, 1, w->asof);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && w->nadvs < n) {
+		struct w_adv *a = &w->advs[w->nadvs];
+		a->id = sqlite3_column_int64(s, 0);
+		a->tracking_id = world_strdup(w, (const char *)sqlite3_column_text(s, 1));
+		a->filename = world_strdup(w, (const char *)sqlite3_column_text(s, 2));
+		a->version_id = sqlite3_column_int64(s, 3);
+		a->version = world_strdup(w, (const char *)sqlite3_column_text(s, 4));
+		a->title = world_strdup(w, (const char *)sqlite3_column_text(s, 5));
+		if (!a->tracking_id || !a->filename || !a->version || !a->title) {
+			r = -ENOMEM;
+			goto out;
+		}
+		a->tlp = (uint8_t)sqlite3_column_int(s, 6);
+		a->status = (uint8_t)sqlite3_column_int(s, 7);
+		a->personal_data = (uint8_t)sqlite3_column_int(s, 8);
+		a->impact_significant = (uint8_t)sqlite3_column_int(s, 9);
+		a->embargo_until = col_time(s, 10, AU_T_MIN);
+		a->initial_release = sqlite3_column_int64(s, 11);
+		a->current_release = sqlite3_column_int64(s, 12);
+		a->size = sqlite3_column_int64(s, 13);
+		a->sig_size = sqlite3_column_int64(s, 14);
+		a->has_signature = a->sig_size > 0;
+		if (sqlite3_column_bytes(s, 15) == 32)
+			memcpy(a->sha256, sqlite3_column_blob(s, 15), 32);
+		if (sqlite3_column_bytes(s, 16) == 64)
+			memcpy(a->sha512, sqlite3_column_blob(s, 16), 64);
+		a->withdrawn_at = col_time(s, 17, AU_T_MAX);
+		vpairs[2 * w->nadvs] = a->version_id;
+		vpairs[2 * w->nadvs + 1] = w->nadvs;
+		apairs[2 * w->nadvs] = a->id;
+		apairs[2 * w->nadvs + 1] = w->nadvs;
+		w->nadvs++;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		r = sql_err(st, rc, "advisories");
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if ((r = idmap_build(w, vpairs, w->nadvs, &vm)) ||
+	    (r = idmap_build(w, apairs, w->nadvs, &am)))
+		goto out;
+
+	/* sectors of the versions in force */
+	if ((r = prep(st, &s, "SELECT version_id, sector FROM version_sector")))
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		uint32_t ai = idmap_get(&vm, sqlite3_column_int64(s, 0));
+		int si = policy_sector_index(p, (const char *)sqlite3_column_text(s, 1));
+		if (ai != W_NONE && si >= 0 && si < W_MAX_SECTORS)
+			w->advs[ai].sectors |= (uint64_t)1 << si;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+
+	/* concerned organisations: count, allocate, fill, sort */
+	if ((r = prep(st, &s, "SELECT version_id, org_id FROM version_concern")))
+		goto out;
+	for (int pass = 0; pass < 2; pass++) {
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			uint32_t ai = idmap_get(&vm, sqlite3_column_int64(s, 0));
+			uint32_t oi = idmap_get(om, sqlite3_column_int64(s, 1));
+			if (ai == W_NONE || oi == W_NONE)
+				continue;
+			struct w_adv *a = &w->advs[ai];
+			if (pass == 1)
+				a->concerns[a->nconcerns] = oi;
+			a->nconcerns++;
+		}
+		for (uint32_t i = 0; i < w->nadvs; i++) {
+			struct w_adv *a = &w->advs[i];
+			if (pass == 0 && a->nconcerns &&
+			    !(a->concerns = world_alloc(w, a->nconcerns * sizeof(uint32_t)))) {
+				r = -ENOMEM;
+				goto out;
+			}
+			if (pass == 0)
+				a->nconcerns = 0;
+			else if (a->nconcerns > 1)
+				qsort(a->concerns, a->nconcerns, sizeof(uint32_t), cmp_u32);
+		}
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+
+	/* special-case shares */
+	if ((r = prep(st, &s, "SELECT advisory_id, org_id, at FROM share")))
+		goto out;
+	for (int pass = 0; pass < 2; pass++) {
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			uint32_t ai = idmap_get(&am, sqlite3_column_int64(s, 0));
+			uint32_t oi = idmap_get(om, sqlite3_column_int64(s, 1));
+			if (ai == W_NONE || oi == W_NONE)
+				continue;
+			struct w_adv *a = &w->advs[ai];
+			if (pass == 1)
+				a->shares[a->nshares] =
+					(struct w_share){ oi, sqlite3_column_int64(s, 2) };
+			a->nshares++;
+		}
+		for (uint32_t i = 0; i < w->nadvs; i++) {
+			struct w_adv *a = &w->advs[i];
+			if (pass == 0 && a->nshares &&
+			    !(a->shares = world_alloc(w, a->nshares * sizeof(struct w_share)))) {
+				r = -ENOMEM;
+				goto out;
+			}
+			if (pass == 0)
+				a->nshares = 0;
+			else if (a->nshares > 1)
+				qsort(a->shares, a->nshares, sizeof(struct w_share), cmp_share);
+		}
+		sqlite3_reset(s);
+	}
+out:
+	sqlite3_finalize(s);
+	free(vpairs);
+	free(apairs);
+	return r;
+}
+
+int store_world_load(struct store *st, const struct policy *p, int64_t asof,
+		     struct world **ret_world)
+{
+	struct world *w = world_new();
+	struct idmap om;
+	int r;
+	if (!w)
+		return -ENOMEM;
+	w->asof = asof;
+	/* one read transaction, so the snapshot is consistent */
+	int own = !st->in_tx;
+	if (own && (r = exec(st, "BEGIN")))
+		goto fail;
+	r = load_orgs(st, p, w, &om);
+	if (!r)
+		r = load_advs(st, p, w, &om);
+	if (own)
+		sqlite3_exec(st->db, r ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	if (r)
+		goto fail;
+	*ret_world = w;
+	return 0;
+fail:
+	if (r == -ENOMEM)
+		seterr(st, r, "out of memory loading the store");
+	world_free(w);
+	return r;
+}
+
+/* ---- change notification ------------------------------------------------------------------- */
+
+int store_data_version(struct store *st, int64_t *ret_v)
+{
+	return pragma_int(st, "PRAGMA data_version", ret_v);
+}
+
+int store_change_seq(struct store *st, int64_t *ret_seq)
+{
+	return pragma_int(st, "SELECT coalesce(max(seq), 0) FROM change_log", ret_seq);
+}
+
+int store_next_release(struct store *st, int64_t t, int64_t *ret_t)
+{
+	sqlite3_stmt *s = NULL;
+	int r = prep(st, &s, "SELECT min(current_release) FROM version WHERE current_release > ?1");
+	if (r)
+		return r;
+	sqlite3_bind_int64(s, 1, t);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*ret_t = col_time(s, 0, AU_T_MAX);
+	else
+		r = sql_err(st, rc, "next release");
+	sqlite3_finalize(s);
+	return r;
+}

@@ -1,0 +1,59 @@
+/*
+ * util.h - small helpers shared by every module of advisoryfs.
+ *
+ * Sections: time (ISO 8601 / RFC 3339 parsing and formatting, all UTC,
+ * int64 seconds since the epoch), hex encoding, bounded string copies.
+ *
+ * Conventions of the whole tree: functions return 0 or -errno; output
+ * parameters are named ret_* and written only on success; the caller owns
+ * whatever a function documents as "allocated".
+ */
+#ifndef ADVISORYFS_UTIL_H
+#define ADVISORYFS_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Open ends of a validity period. */
+#define AU_T_MIN INT64_MIN
+#define AU_T_MAX INT64_MAX
+
+/* Length of a formatted time "YYYY-MM-DDTHH:MM:SSZ" plus NUL. */
+#define AU_TIME_LEN 21
+
+/*
+ * Parse a command-line time: "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS][.frac](Z|+hh:mm|-hh:mm)".
+ * A date alone means the start of the day, or with end_of_day the last
+ * second of that day (the inclusive --until rule of SPEC.md section 1).
+ * A time without an offset is taken as UTC.  Returns 0 or -EINVAL.
+ */
+int au_parse_time(const char *s, int end_of_day, int64_t *ret_t);
+
+/*
+ * Parse an RFC 3339 date-time as CSAF requires ("2024-03-01T10:00:00Z",
+ * "2021-07-21T10:00:00.000Z", "2024-03-01T10:00:00+02:00").  A date or a
+ * missing offset is refused.  Fractions of a second are truncated.
+ * Years 0001-9999 only.  Returns 0 or -EINVAL.
+ */
+int au_parse_rfc3339(const char *s, int64_t *ret_t);
+
+/* Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (AU_TIME_LEN bytes). */
+void au_format_time(int64_t t, char buf[AU_TIME_LEN]);
+
+/* UTC year of t. */
+int au_year(int64_t t);
+
+/* Current time in seconds (CLOCK_REALTIME). */
+int64_t au_now(void);
+
+/* Lowercase hex of n bytes into out (2n+1 bytes, NUL-terminated). */
+void au_hex(const unsigned char *in, size_t n, char *out);
+
+/* strlcpy-like copy; returns -ENAMETOOLONG (and writes nothing) if src
+ * does not fit, else 0. */
+int au_strcpy(char *dst, size_t dstlen, const char *src);
+
+/* Valid organisation slug: 1-64 of [a-z0-9-], not starting with '-'. */
+int au_slug_valid(const char *s);
+
+#endif
