@@ -154,8 +154,13 @@ void au_format_time(int64_t t, char buf[AU_TIME_LEN])
 		snprintf(buf, AU_TIME_LEN, "%s", "out-of-range");
 		return;
 	}
-	snprintf(buf, AU_TIME_LEN, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, (int)(secs / 3600),
+	/* y, m, d and secs are in range here; the wide buffer only quiets
+	 * -Wformat-truncation, which cannot see that */
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, (int)(secs / 3600),
 		 (int)(secs / 60 % 60), (int)(secs % 60));
+	memcpy(buf, tmp, AU_TIME_LEN - 1);
+	buf[AU_TIME_LEN - 1] = '\0';
 }
 
 int au_year(int64_t t)

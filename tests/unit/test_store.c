@@ -1,0 +1,203 @@
+/*
+ * test_store.c - the store through its API, on real SQLite files: schema
+ * and migrations, organisations, publishing, and the world snapshot
+ * (version in force at a moment, withdrawals, shares, concerns).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "csaf.h"
+#include "policy.h"
+#include "store.h"
+#include "util.h"
+
+extern const char policy_default_json[];
+extern const size_t policy_default_json_len;
+
+static char path[256];
+
+static int64_t T(const char *s)
+{
+	int64_t t = 0;
+	if (au_parse_time(s, 0, &t) < 0)
+		abort();
+	return t;
+}
+
+/* A small valid CSAF document; caller frees. */
+static char *doc(const char *id, const char *version, const char *tlp, const char *initial,
+		 const char *current)
+{
+	char *s = NULL;
+	if (asprintf(&s,
+		     "{\"document\":{\"category\":\"csaf_base\",\"csaf_version\":\"2.0\","
+		     "\"distribution\":{\"tlp\":{\"label\":\"%s\"}},"
+		     "\"publisher\":{\"category\":\"coordinator\",\"name\":\"t\","
+		     "\"namespace\":\"https://t.invalid\"},\"title\":\"t %s\","
+		     "\"tracking\":{\"id\":\"%s\",\"status\":\"final\",\"version\":\"%s\","
+		     "\"initial_release_date\":\"%s\",\"current_release_date\":\"%s\","
+		     "\"revision_history\":[{\"date\":\"%s\",\"number\":\"%s\","
+		     "\"summary\":\"s\"}]}}}",
+		     tlp, id, id, version, initial, current, current, version) < 0)
+		abort();
+	return s;
+}
+
+static int publish(struct store *st, const char *json, const char *concerns, int64_t embargo)
+{
+	struct store_publish pub = { .bytes = json, .len = strlen(json), .source = "test" };
+	char *list[1] = { (char *)concerns };
+	csaf_dist_init(&pub.dist);
+	if (concerns) {
+		pub.dist.concerns = list;
+		pub.dist.nconcerns = 1;
+	}
+	pub.dist.embargo_until = embargo;
+	int dup = 0;
+	return store_publish(st, &pub, &dup);
+}
+
+int main(void)
+{
+	struct store *st = NULL;
+	snprintf(path, sizeof(path), "/tmp/advisoryfs-test-store-%d.db", (int)getpid());
+	unlink(path);
+
+	/* creating: a new file only */
+	CHECK(store_open(path, STORE_CREATE, &st) == 0);
+	CHECK(store_policy_add(st, policy_default_json, policy_default_json_len, "test", 100) == 0);
+	store_close(st);
+	st = NULL;
+	CHECK(store_open(path, STORE_CREATE, &st) == -EEXIST);
+	CHECK(strstr(store_errmsg(st), "already exists") != NULL);
+	store_close(st);
+	st = NULL;
+	CHECK(store_open("/nonexistent/dir/x.db", 0, &st) == -ENOENT);
+	store_close(st);
+	st = NULL;
+	CHECK(store_open(path, 0, &st) == 0);
+
+	/* organisations */
+	const char *health[] = { "health" };
+	CHECK(store_org_add(st, "z-cert", "Z-CERT", health, 1, -1, -1) == 0);
+	CHECK(store_org_add(st, "hospital", "Hospital", health, 1, 1001, 1001) == 0);
+	CHECK(store_org_add(st, "acme", "ACME", NULL, 0, -1, -1) == 0);
+	CHECK(store_org_add(st, "acme", "ACME", NULL, 0, -1, -1) == -EEXIST);
+	CHECK(store_org_add(st, "public", "x", NULL, 0, -1, -1) == -EINVAL);
+	CHECK(store_org_role(st, "z-cert", "csirt", T("2020-01-14"), AU_T_MAX, "Stcrt. 2020, 4410",
+			     0) == 0);
+	CHECK(store_org_role(st, "z-cert", "nonsense", AU_T_MIN, AU_T_MAX, NULL, 0) == -EINVAL);
+	CHECK(store_org_member(st, "z-cert", "hospital", T("2020-01-14"), AU_T_MAX, 0) == 0);
+	CHECK(store_org_member(st, "z-cert", "z-cert", AU_T_MIN, AU_T_MAX, 0) == -EINVAL);
+
+	/* publishing: two versions, a future one, a withdrawn one, a share */
+	char *a1 = doc("A-1", "1", "GREEN", "2021-01-01T00:00:00Z", "2021-01-01T00:00:00Z");
+	char *a2 = doc("A-1", "2", "AMBER", "2021-01-01T00:00:00Z", "2022-06-01T00:00:00Z");
+	char *b1 = doc("B-1", "1.0.0", "WHITE", "2023-01-01T00:00:00Z", "2023-01-01T00:00:00Z");
+	char *c1 = doc("C-1", "1.0.0", "RED", "2099-01-01T00:00:00Z", "2099-01-01T00:00:00Z");
+	CHECK(publish(st, a1, "hospital", AU_T_MIN) == 0);
+	CHECK(publish(st, a2, "acme", T("2022-07-01")) == 0);
+	CHECK(publish(st, a1, NULL, AU_T_MIN) == -EINVAL); /* older */
+	CHECK(publish(st, b1, NULL, AU_T_MIN) == 0);
+	CHECK(publish(st, c1, NULL, AU_T_MIN) == 0);
+	CHECK(store_withdraw(st, "B-1", "test", T("2024-01-01")) == 0);
+	CHECK(store_withdraw(st, "B-1", "test", T("2024-01-01")) == -EEXIST);
+	CHECK(store_share(st, "A-1", "acme", "special", T("2023-01-01")) == 0);
+	CHECK(store_share(st, "Z-9", "acme", "special", T("2023-01-01")) == -ENOENT);
+
+	int64_t seq = 0, next = 0;
+	CHECK(store_change_seq(st, &seq) == 0 && seq >= 10);
+	CHECK(store_next_release(st, T("2024-01-01"), &next) == 0 && next == T("2099-01-01"));
+
+	struct policy *p = NULL;
+	CHECK(store_policy_get(st, AU_T_MAX, &p, NULL, NULL) == 0);
+	int csirt = policy_role_index(p, "csirt");
+	int hs = policy_sector_index(p, "health");
+
+	/* the world as of 2022-01-01: A-1 in version 1, B-1 and C-1 not yet released */
+	struct world *w = NULL;
+	CHECK(store_world_load(st, p, T("2022-01-01"), &w) == 0);
+	CHECK(w->norgs == 4 && w->nadvs == 1);
+	CHECK_STR(w->orgs[0].slug, "public");
+	CHECK_STR(w->orgs[1].slug, "acme");
+	CHECK_STR(w->orgs[2].slug, "hospital");
+	CHECK_STR(w->orgs[3].slug, "z-cert");
+	CHECK(w->orgs[2].uid == 1001 && w->orgs[1].uid == -1);
+	CHECK(w->orgs[3].nroles == 1 && w->orgs[3].roles[0].role == csirt);
+	CHECK(w->orgs[3].roles[0].from == T("2020-01-14") && w->orgs[3].roles[0].until == AU_T_MAX);
+	CHECK_STR(w->orgs[3].roles[0].ref, "Stcrt. 2020, 4410");
+	CHECK(w->orgs[3].sectors == (uint64_t)1 << hs);
+	CHECK(w->orgs[3].nmembers == 1 && w->orgs[3].members[0].org == 2);
+	CHECK(w->orgs[2].nmember_of == 1 && w->orgs[2].member_of[0].org == 3);
+	CHECK_STR(w->advs[0].version, "1");
+	CHECK(w->advs[0].tlp == CSAF_TLP_GREEN);
+	CHECK(w->advs[0].nconcerns == 1 && w->advs[0].concerns[0] == 2);
+	CHECK(w->advs[0].nshares == 1 && w->advs[0].shares[0].org == 1);
+	CHECK(w->advs[0].embargo_until == AU_T_MIN);
+	CHECK(world_org_find(w, "z-cert") == 3 && world_org_find(w, "nope") == W_NONE);
+	CHECK(world_adv_find(w, "A-1") == 0 && world_adv_find(w, "a-1.json") == 0);
+	CHECK(world_adv_find(w, "B-1") == W_NONE);
+	world_free(w);
+
+	/* as of 2024-06-01: A-1 version 2 (its own metadata), B-1 withdrawn at 2024-01-01 */
+	CHECK(store_world_load(st, p, T("2024-06-01"), &w) == 0);
+	CHECK(w->nadvs == 2);
+	uint32_t a = world_adv_find(w, "A-1"), b = world_adv_find(w, "B-1");
+	CHECK(a != W_NONE && b != W_NONE);
+	if (a != W_NONE && b != W_NONE) {
+		CHECK_STR(w->advs[a].version, "2");
+		CHECK(w->advs[a].tlp == CSAF_TLP_AMBER);
+		CHECK(w->advs[a].nconcerns == 1 && w->advs[a].concerns[0] == 1);
+		CHECK(w->advs[a].embargo_until == T("2022-07-01"));
+		CHECK(w->advs[a].size == (int64_t)strlen(a2));
+		CHECK(w->advs[b].withdrawn_at == T("2024-01-01"));
+		CHECK(w->advs[b].tlp == CSAF_TLP_CLEAR);
+		CHECK(w->advs[a].withdrawn_at == AU_T_MAX);
+		char *bytes = NULL;
+		size_t len = 0;
+		CHECK(store_version_bytes(st, w->advs[a].version_id, 0, &bytes, &len) == 0);
+		CHECK(len == strlen(a2) && memcmp(bytes, a2, len) == 0);
+		free(bytes);
+		CHECK(store_version_bytes(st, w->advs[a].version_id, 1, &bytes, &len) == -ENOENT);
+	}
+	world_free(w);
+
+	/* a policy that does not declare a role in use is refused, and nothing changes */
+	int64_t seq2 = 0;
+	const char *small = "{\"this is\": \"not a policy\"}";
+	CHECK(store_policy_add(st, small, strlen(small), "test", 200) == -EINVAL);
+	CHECK(store_change_seq(st, &seq2) == 0 && seq2 == seq);
+
+	/* the policy in force at a moment: the first one before any load */
+	struct policy *p0 = NULL;
+	int64_t pid = 0;
+	CHECK(store_policy_get(st, 50, &p0, NULL, &pid) == 0 && pid == 1);
+	policy_free(p0);
+
+	/* data_version moves when another connection commits */
+	struct store *other = NULL;
+	int64_t dv1 = 0, dv2 = 0;
+	CHECK(store_open(path, 0, &other) == 0);
+	CHECK(store_data_version(st, &dv1) == 0);
+	CHECK(store_org_add(other, "late", "Late", NULL, 0, -1, -1) == 0);
+	CHECK(store_data_version(st, &dv2) == 0 && dv2 != dv1);
+	store_close(other);
+
+	policy_free(p);
+	free(a1);
+	free(a2);
+	free(b1);
+	free(c1);
+	store_close(st);
+	unlink(path);
+	char aux[300];
+	snprintf(aux, sizeof(aux), "%s-wal", path);
+	unlink(aux);
+	snprintf(aux, sizeof(aux), "%s-shm", path);
+	unlink(aux);
+	return check_exit("store");
+}

@@ -1,0 +1,92 @@
+/* test_util.c - time parsing and formatting, slugs, hex. */
+#include <errno.h>
+#include <stdint.h>
+
+#include "check.h"
+#include "util.h"
+
+static int64_t t_of(const char *s, int eod)
+{
+	int64_t t = -12345;
+	if (au_parse_time(s, eod, &t) < 0)
+		return -12345;
+	return t;
+}
+
+static int64_t r_of(const char *s)
+{
+	int64_t t = -12345;
+	if (au_parse_rfc3339(s, &t) < 0)
+		return -12345;
+	return t;
+}
+
+int main(void)
+{
+	char buf[AU_TIME_LEN];
+
+	/* dates: start of day, or the whole day with end_of_day */
+	CHECK(t_of("1970-01-01", 0) == 0);
+	CHECK(t_of("1970-01-01", 1) == 86399);
+	CHECK(t_of("2022-12-01", 0) == 1669852800);
+	CHECK(t_of("2022-11-30", 1) == 1669852800 - 1);
+	CHECK(t_of("2022-12-01T09:00:00Z", 0) == 1669852800 + 9 * 3600);
+	CHECK(t_of("2022-12-01T09:00Z", 0) == 1669852800 + 9 * 3600);
+	CHECK(t_of("2022-12-01T09:00:00", 0) == 1669852800 + 9 * 3600); /* UTC assumed */
+	CHECK(t_of("2022-12-01T10:00:00+01:00", 0) == 1669852800 + 9 * 3600);
+	CHECK(t_of("2024-02-29", 0) != -12345);
+	CHECK(t_of("2023-02-29", 0) == -12345);
+	CHECK(t_of("2022-13-01", 0) == -12345);
+	CHECK(t_of("2022-12-32", 0) == -12345);
+	CHECK(t_of("2022-12-01T24:00:00Z", 0) == -12345);
+	CHECK(t_of("2022-12-01 09:00:00Z", 0) == -12345);
+	CHECK(t_of("22-12-01", 0) == -12345);
+	CHECK(t_of("", 0) == -12345);
+	CHECK(t_of("2022-12-01T09:00:00Zjunk", 0) == -12345);
+	CHECK(t_of("0000-01-01", 0) == -12345);
+
+	/* RFC 3339: offset and seconds required, fractions truncated */
+	CHECK(r_of("2021-07-21T10:00:00.000Z") == t_of("2021-07-21T10:00:00Z", 0));
+	CHECK(r_of("2021-07-21T10:00:00.999999999Z") == t_of("2021-07-21T10:00:00Z", 0));
+	CHECK(r_of("2021-07-21T10:00:00.1234567890Z") == -12345);
+	CHECK(r_of("2021-07-21T12:00:00+02:00") == t_of("2021-07-21T10:00:00Z", 0));
+	CHECK(r_of("2021-07-21T10:00:00") == -12345);
+	CHECK(r_of("2021-07-21") == -12345);
+	CHECK(r_of("2021-07-21T10:00Z") == -12345);
+	CHECK(r_of("2016-12-31T23:59:60Z") == t_of("2016-12-31T23:59:59Z", 0));
+
+	au_format_time(1669852800, buf);
+	CHECK_STR(buf, "2022-12-01T00:00:00Z");
+	au_format_time(-1, buf);
+	CHECK_STR(buf, "1969-12-31T23:59:59Z");
+	au_format_time(AU_T_MAX, buf);
+	CHECK_STR(buf, "+inf");
+	CHECK(au_year(1669852800) == 2022);
+	CHECK(au_year(-1) == 1969);
+
+	/* round trip over a range of days */
+	for (int64_t t = -86400 * 365 * 3; t < 86400LL * 365 * 80; t += 86400 * 7 + 3601) {
+		int64_t back;
+		au_format_time(t, buf);
+		CHECK(au_parse_rfc3339(buf, &back) == 0 && back == t);
+	}
+
+	CHECK(au_slug_valid("z-cert"));
+	CHECK(au_slug_valid("a"));
+	CHECK(!au_slug_valid(""));
+	CHECK(!au_slug_valid("-x"));
+	CHECK(!au_slug_valid("Z-CERT"));
+	CHECK(!au_slug_valid("a/b"));
+	CHECK(!au_slug_valid("a.b"));
+	CHECK(!au_slug_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")); /* 65 */
+
+	unsigned char in[3] = { 0x00, 0xab, 0xff };
+	char hex[7];
+	au_hex(in, 3, hex);
+	CHECK_STR(hex, "00abff");
+
+	char small[4];
+	CHECK(au_strcpy(small, sizeof(small), "abc") == 0);
+	CHECK(au_strcpy(small, sizeof(small), "abcd") == -ENAMETOOLONG);
+	return check_exit("util");
+}

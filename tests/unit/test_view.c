@@ -1,0 +1,142 @@
+/*
+ * test_view.c - a recipient's directory computed from a real store: folder
+ * and year layout, index.txt and changes.csv bytes, hash lines, sizes, and
+ * the paths `visible` prints.
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "csaf.h"
+#include "policy.h"
+#include "store.h"
+#include "util.h"
+#include "view.h"
+
+extern const char policy_default_json[];
+extern const size_t policy_default_json_len;
+
+static char *doc(const char *id, const char *tlp, const char *initial, const char *current)
+{
+	char *s = NULL;
+	if (asprintf(&s,
+		     "{\"document\":{\"category\":\"csaf_base\",\"csaf_version\":\"2.0\","
+		     "\"distribution\":{\"tlp\":{\"label\":\"%s\"}},"
+		     "\"publisher\":{\"category\":\"coordinator\",\"name\":\"t\","
+		     "\"namespace\":\"https://t.invalid\"},\"title\":\"t\","
+		     "\"tracking\":{\"id\":\"%s\",\"status\":\"final\",\"version\":\"1\","
+		     "\"initial_release_date\":\"%s\",\"current_release_date\":\"%s\","
+		     "\"revision_history\":[{\"date\":\"%s\",\"number\":\"1\","
+		     "\"summary\":\"s\"}]}}}",
+		     tlp, id, initial, current, current) < 0)
+		abort();
+	return s;
+}
+
+int main(void)
+{
+	char path[128];
+	struct store *st = NULL;
+	snprintf(path, sizeof(path), "/tmp/advisoryfs-test-view-%d.db", (int)getpid());
+	unlink(path);
+	CHECK(store_open(path, STORE_CREATE, &st) == 0);
+	CHECK(store_policy_add(st, policy_default_json, policy_default_json_len, "t", 0) == 0);
+
+	struct { const char *id, *tlp, *initial, *current; } docs[] = {
+		{ "X-2", "WHITE", "2023-05-01T00:00:00Z", "2024-01-02T00:00:00Z" },
+		{ "X-1", "WHITE", "2023-04-01T00:00:00Z", "2023-04-01T00:00:00Z" },
+		{ "Y-1", "WHITE", "2024-02-01T12:30:00Z", "2024-02-01T12:30:00Z" },
+		{ "G-1", "GREEN", "2024-02-01T12:30:00Z", "2024-02-01T12:30:00Z" },
+	};
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		char *d = doc(docs[i].id, docs[i].tlp, docs[i].initial, docs[i].current);
+		struct store_publish pub = { .bytes = d, .len = strlen(d), .source = "t" };
+		int dup;
+		csaf_dist_init(&pub.dist);
+		CHECK(store_publish(st, &pub, &dup) == 0);
+		free(d);
+	}
+
+	struct policy *p = NULL;
+	struct world *w = NULL;
+	struct view *v = NULL;
+	int64_t now;
+	CHECK(au_parse_time("2025-01-01", 0, &now) == 0);
+	CHECK(store_policy_get(st, AU_T_MAX, &p, NULL, NULL) == 0);
+	CHECK(store_world_load(st, p, now, &w) == 0);
+	CHECK(view_build(p, w, W_PUBLIC, now, &v) == 0);
+
+	/* the public sees the three CLEAR documents, not the GREEN one */
+	CHECK(v->ndocs == 3);
+	CHECK(v->dirs[VIEW_WHITE].nyears == 2 && v->dirs[VIEW_GREEN].nyears == 0);
+	CHECK(v->dirs[VIEW_AMBER].nyears == 0 && v->dirs[VIEW_RED].nyears == 0);
+	CHECK_STR(v->dirs[VIEW_WHITE].index_txt, "2023/x-1.json\n2023/x-2.json\n2024/y-1.json\n");
+	CHECK(v->dirs[VIEW_WHITE].index_len == strlen(v->dirs[VIEW_WHITE].index_txt));
+	CHECK_STR(v->dirs[VIEW_WHITE].changes_csv,
+		  "\"2024/y-1.json\",\"2024-02-01T12:30:00Z\"\n"
+		  "\"2023/x-2.json\",\"2024-01-02T00:00:00Z\"\n"
+		  "\"2023/x-1.json\",\"2023-04-01T00:00:00Z\"\n");
+	int y2023 = view_year_find(v, VIEW_WHITE, 2023);
+	CHECK(y2023 >= 0 && view_year_find(v, VIEW_WHITE, 2022) == -1);
+	CHECK(view_year_find(v, VIEW_GREEN, 2024) == -1);
+	int d = view_doc_find(v, y2023, "x-2.json");
+	CHECK(d >= 0 && view_doc_find(v, y2023, "y-1.json") == -1);
+	if (d >= 0) {
+		char line[256], hex[129];
+		unsigned char md[64];
+		unsigned int n = 0;
+		const struct w_adv *a = &w->advs[v->docs[d].adv];
+		char *bytes = NULL;
+		size_t len = 0;
+		CHECK(store_version_bytes(st, a->version_id, 0, &bytes, &len) == 0);
+		EVP_Digest(bytes, len, md, &n, EVP_sha256(), NULL);
+		au_hex(md, n, hex);
+		size_t l = view_hash_line(v, (uint32_t)d, VIEW_SHA256, line, sizeof(line));
+		CHECK(l == (size_t)view_file_size(v, (uint32_t)d, VIEW_SHA256));
+		CHECK(strncmp(line, hex, 64) == 0 && strcmp(line + 64, "  x-2.json\n") == 0);
+		EVP_Digest(bytes, len, md, &n, EVP_sha512(), NULL);
+		au_hex(md, n, hex);
+		l = view_hash_line(v, (uint32_t)d, VIEW_SHA512, line, sizeof(line));
+		CHECK(l == (size_t)view_file_size(v, (uint32_t)d, VIEW_SHA512));
+		CHECK(strncmp(line, hex, 128) == 0);
+		CHECK(view_file_size(v, (uint32_t)d, VIEW_JSON) == (int64_t)len);
+		CHECK(view_file_size(v, (uint32_t)d, VIEW_ASC) == 0);
+		CHECK(v->docs[d].dec.permit && v->docs[d].dec.nrules >= 1);
+		free(bytes);
+	}
+	CHECK(v->dirs[VIEW_WHITE].mtime == w->advs[world_adv_find(w, "Y-1")].current_release);
+
+	/* visible's output: every file, sorted */
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *f = open_memstream(&out, &outlen);
+	CHECK(view_print(v, p, 0, f) == 0);
+	fclose(f);
+	CHECK_STR(out, "white/2023/x-1.json\nwhite/2023/x-1.json.sha256\nwhite/2023/x-1.json.sha512\n"
+		       "white/2023/x-2.json\nwhite/2023/x-2.json.sha256\nwhite/2023/x-2.json.sha512\n"
+		       "white/2024/y-1.json\nwhite/2024/y-1.json.sha256\nwhite/2024/y-1.json.sha512\n"
+		       "white/changes.csv\nwhite/index.txt\n");
+	free(out);
+	view_free(v);
+
+	/* before any release, the view is empty and has no folders */
+	int64_t early;
+	CHECK(au_parse_time("2020-01-01", 0, &early) == 0);
+	CHECK(view_build(p, w, W_PUBLIC, early, &v) == 0);
+	CHECK(v->ndocs == 0 && v->nyears == 0);
+	view_free(v);
+
+	world_free(w);
+	policy_free(p);
+	store_close(st);
+	char aux[160];
+	unlink(path);
+	snprintf(aux, sizeof(aux), "%s-wal", path);
+	unlink(aux);
+	snprintf(aux, sizeof(aux), "%s-shm", path);
+	unlink(aux);
+	return check_exit("view");
+}
