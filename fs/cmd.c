@@ -871,7 +871,7 @@ static int check_hash_file(const char *path, const char *suffix, const char *byt
 	int ok = tlen >= 2 * mdlen && strncasecmp(txt, hex, 2 * mdlen) == 0;
 	free(txt);
 	if (!ok) {
-		snprintf(why, whylen, "the bytes do not match %s", hp);
+		snprintf(why, whylen, "the bytes do not match %s", suffix + 1);
 		return -EINVAL;
 	}
 	return 0;
@@ -894,19 +894,19 @@ static int import_one(struct store *st, struct imp_file *f, char *why, size_t wh
 	}
 	if (snprintf(cp, sizeof(cp), "%s.asc", f->path) < (int)sizeof(cp) &&
 	    access(cp, F_OK) == 0 && (r = read_file(cp, 64 * 1024, &sig, &siglen))) {
-		snprintf(why, whylen, "%s: unreadable or larger than 64 KiB", cp);
+		snprintf(why, whylen, ".asc: unreadable or larger than 64 KiB");
 		goto out;
 	}
 	if (snprintf(cp, sizeof(cp), "%s.dist.json", f->path) < (int)sizeof(cp) &&
 	    access(cp, F_OK) == 0) {
 		char err[256];
 		if ((r = read_file(cp, CSAF_MAX_DIST_BYTES, &dist, &distlen))) {
-			snprintf(why, whylen, "%s: unreadable or over %u bytes", cp,
+			snprintf(why, whylen, ".dist.json: unreadable or larger than %u bytes",
 				 CSAF_MAX_DIST_BYTES);
 			goto out;
 		}
 		if ((r = csaf_dist_parse(dist, distlen, &pub.dist, err, sizeof(err)))) {
-			snprintf(why, whylen, "%s: %s", cp, err);
+			snprintf(why, whylen, ".dist.json: %s", err);
 			goto out;
 		}
 	}

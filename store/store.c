@@ -828,6 +828,31 @@ static int latest_version(struct store *st, const char *tracking_id, int64_t *re
 	return r;
 }
 
+/*
+ * Is version v of advisory adv stored?  *ret_same: -1 no, 1 with the same
+ * SHA-256 as h, 0 with other bytes.
+ */
+static int version_stored(struct store *st, int64_t adv, const char *v, const unsigned char h[32],
+			  int *ret_same)
+{
+	sqlite3_stmt *s = NULL;
+	int r = prep(st, &s, "SELECT sha256 FROM version WHERE advisory_id = ?1 AND version = ?2");
+	if (r)
+		return r;
+	sqlite3_bind_int64(s, 1, adv);
+	sqlite3_bind_text(s, 2, v, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*ret_same = sqlite3_column_bytes(s, 0) == 32 &&
+			    memcmp(sqlite3_column_blob(s, 0), h, 32) == 0;
+	else if (rc == SQLITE_DONE)
+		*ret_same = -1;
+	else
+		r = sql_err(st, rc, "publish");
+	sqlite3_finalize(s);
+	return r;
+}
+
 /* Insert the version's concerned organisations and sectors. */
 static int publish_dist(struct store *st, const struct policy *p, int64_t vid,
 			const struct csaf_dist *d)
@@ -909,7 +934,20 @@ static int publish_tx(struct store *st, const struct store_publish *pub, int *re
 				&withdrawn)))
 		goto out;
 	if (adv) {
-		int cmp;
+		int cmp, same;
+		/* this very version already stored (not necessarily the latest):
+		 * unchanged if the bytes agree, refused if not */
+		if ((r = version_stored(st, adv, doc.version, h256, &same)))
+			goto out;
+		if (same == 1 && ret_dup) {
+			*ret_dup = 1;
+			goto out;
+		}
+		if (same >= 0) {
+			r = seterr(st, -EINVAL, "version '%s' of '%s' is already stored%s",
+				   doc.version, doc.tracking_id, same ? "" : " with different bytes");
+			goto out;
+		}
 		if (withdrawn) {
 			r = seterr(st, -EINVAL, "advisory '%s' was withdrawn", doc.tracking_id);
 			goto out;
@@ -920,11 +958,7 @@ static int publish_tx(struct store *st, const struct store_publish *pub, int *re
 				   doc.version, doc.tracking_id, prev_version);
 			goto out;
 		}
-		if (cmp == 0 && memcmp(prev_hash, h256, 32) == 0 && ret_dup) {
-			*ret_dup = 1;
-			goto out; /* the very same document again: nothing to do */
-		}
-		if (cmp == 0) {
+		if (cmp == 0) { /* equal precedence, other spelling (build metadata) */
 			r = seterr(st, -EINVAL, "version '%s' of '%s' is already stored with "
 				   "different bytes", doc.version, doc.tracking_id);
 			goto out;
@@ -1122,6 +1156,55 @@ int store_version_bytes(struct store *st, int64_t version_id, int signature, cha
 		r = sql_err(st, rc, "bytes");
 	}
 	sqlite3_finalize(s);
+	return r;
+}
+
+int store_meta_get(struct store *st, const char *key, char **ret_value, size_t *ret_len)
+{
+	sqlite3_stmt *s = NULL;
+	int r = prep(st, &s, "SELECT value FROM meta WHERE key = ?1");
+	if (r)
+		return r;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+		char *v = malloc(n + 1);
+		if (!v) {
+			r = -ENOMEM;
+		} else {
+			if (n)
+				memcpy(v, sqlite3_column_blob(s, 0), n);
+			v[n] = '\0';
+			*ret_value = v;
+			*ret_len = n;
+		}
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : sql_err(st, rc, "meta");
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int meta_set_tx(struct store *st, const char *key, const void *value, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	int r = prep(st, &s, value ? "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)"
+				   : "DELETE FROM meta WHERE key = ?1");
+	if (r)
+		return r;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (value)
+		sqlite3_bind_blob64(s, 2, value, len, SQLITE_STATIC);
+	if ((r = step_done(st, s, "meta")))
+		return r;
+	return log_change(st, "meta", key);
+}
+
+int store_meta_set(struct store *st, const char *key, const void *value, size_t len)
+{
+	int r;
+	WITH_TX(st, meta_set_tx(st, key, value, len));
 	return r;
 }
 

@@ -52,6 +52,12 @@ int store_savepoint(struct store *st, int op);
  * inode numbers. */
 int store_meta_key(struct store *st, unsigned char ret_key[32]);
 
+/* Small named values kept in the store (meta table).  get: caller frees
+ * *ret_value (NUL-terminated for convenience); -ENOENT when absent.
+ * set: value NULL deletes.  Each set is logged as a change. */
+int store_meta_get(struct store *st, const char *key, char **ret_value, size_t *ret_len);
+int store_meta_set(struct store *st, const char *key, const void *value, size_t len);
+
 /* ---- policy ---- */
 /* Record and activate a policy (source text kept verbatim). */
 int store_policy_add(struct store *st, const char *json, size_t len, const char *loaded_by,

@@ -225,7 +225,11 @@ def test_versions_and_bytes(tmp_path):
     assert "already stored unchanged" in p.stdout
     publish_refused(s, [v1b], "already stored with different bytes", tmp_path)
     ok("publish", v2, store=s)
-    publish_refused(s, [v1b], "older than the stored version", tmp_path)
+    publish_refused(s, [v1b], "already stored with different bytes", tmp_path)
+    v15 = write_doc(tmp_path / "v15.json", make_doc("VER-1", "1.5.0"))
+    publish_refused(s, [v15], "older than the stored version '2.0.0'", tmp_path)
+    p = ok("publish", v1, store=s)  # an old version, re-published unchanged, is fine
+    assert "already stored unchanged" in p.stdout
     assert stored_bytes(s, "VER-1") == [v1.read_bytes(), v2.read_bytes()]
     # integer versioning cannot follow semantic versioning
     v3 = write_doc(tmp_path / "v3.json", make_doc("VER-1", "3"))
@@ -295,7 +299,7 @@ def test_limits(tmp_path):
     publish_refused(s, [write_doc(tmp_path / "long.json", longstr)], "long", tmp_path)
     nul = write_doc(tmp_path / "nul.json", json.dumps(make_doc("NUL-1")).encode() + b"\0")
     publish_refused(s, [nul], "NUL", tmp_path)
-    bad_utf8 = json.dumps(make_doc("UTF-1", title="caf\u00e9")).encode().replace(
+    bad_utf8 = json.dumps(make_doc("UTF-1", title="caf\u00e9"), ensure_ascii=False).encode().replace(
         "é".encode(), b"\xc3\x28")
     publish_refused(s, [write_doc(tmp_path / "utf8.json", bad_utf8)], "UTF-8", tmp_path)
     many = ",".join(f"org{i}" for i in range(300))
