@@ -91,7 +91,8 @@ int csaf_version_valid(const char *v);
 enum csaf_tlp csaf_tlp_parse(const char *label);
 /* Canonical label ("CLEAR", ..., "AMBER+STRICT", "RED"). */
 const char *csaf_tlp_name(enum csaf_tlp tlp);
-/* Folder of SPEC.md section 2: white, green, amber (also AMBER+STRICT), red. */
+/* Folder of SPEC.md section 2: white, green, amber (also AMBER+STRICT), red.
+ * NULL for CSAF_TLP_NONE or a value outside the enum. */
 const char *csaf_tlp_dir(enum csaf_tlp tlp);
 const char *csaf_status_name(enum csaf_status s);
 
@@ -115,7 +116,8 @@ struct csaf_dist {
  *    "embargo_until": "2024-05-01T00:00:00Z"}
  * every key optional; unknown keys, wrong types, bad slugs, bad times and
  * exceeded limits are refused with the key named in err.  Returns 0 or
- * -EINVAL/-E2BIG.  ret_dist is initialised by this function.
+ * -EINVAL/-E2BIG.  ret_dist is initialised by this function; on failure
+ * it is left initialised and empty, so csaf_dist_release() is always safe.
  */
 int csaf_dist_parse(const char *bytes, size_t len, struct csaf_dist *ret_dist, char *err,
 		    size_t errlen);
