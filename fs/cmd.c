@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "csaf.h"
+#include "pgp.h"
 #include "policy.h"
 #include "store.h"
 #include "util.h"
@@ -564,6 +565,31 @@ static const char publish_help[] =
 	"  --embargo-until T      visible to nobody before T\n"
 	"  --signature FILE.asc   the publisher's OpenPGP signature (one FILE only)\n";
 
+/*
+ * Without a publisher's signature, sign with the store's own key if one is
+ * configured ('advisoryfs key generate').  Returns 0 (pub->signature set
+ * to an allocated signature in *ret_own, or left NULL when there is no
+ * key) or -errno with a message in why.
+ */
+static int sign_if_unsigned(struct store *st, struct store_publish *pub, char **ret_own,
+			    char *why, size_t whylen)
+{
+	size_t len = 0;
+	*ret_own = NULL;
+	if (pub->signature)
+		return 0;
+	int r = pgp_sign_for_store(st, pub->bytes, pub->len, ret_own, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r) {
+		snprintf(why, whylen, "signing with the store's key: %s", pgp_strerror(r));
+		return r;
+	}
+	pub->signature = *ret_own;
+	pub->siglen = len;
+	return 0;
+}
+
 /* Split "a,b,c" into a malloc'ed array of strdup'ed strings in d. */
 static int split_list(const char *s, char ***ret, size_t *ret_n, size_t max, const char *what)
 {
@@ -716,6 +742,15 @@ int cmd_publish(struct cmd_ctx *ctx, int argc, char **argv)
 		pub.bytes = bytes;
 		pub.len = len;
 		pub.source = argv[i];
+		char *own_sig = NULL;
+		pub.signature = sig;
+		pub.siglen = siglen;
+		if ((e = sign_if_unsigned(st, &pub, &own_sig, why, sizeof(why)))) {
+			cmd_err("publish: %s: %s", argv[i], why);
+			failed++;
+			free(bytes);
+			continue;
+		}
 		/* a savepoint per file, so that a refused file leaves nothing behind
 		 * that could confuse the checks of the next one */
 		if ((e = store_savepoint(st, 0)) == 0) {
@@ -731,6 +766,7 @@ int cmd_publish(struct cmd_ctx *ctx, int argc, char **argv)
 		} else {
 			published++;
 		}
+		free(own_sig);
 		free(bytes);
 	}
 	if (!r && failed) {
@@ -881,7 +917,7 @@ static int check_hash_file(const char *path, const char *suffix, const char *byt
 static int import_one(struct store *st, struct imp_file *f, char *why, size_t whylen, int *ret_dup,
 		      int *ret_skipped)
 {
-	char *bytes = NULL, *sig = NULL, *dist = NULL, cp[PATH_MAX];
+	char *bytes = NULL, *sig = NULL, *dist = NULL, *own_sig = NULL, cp[PATH_MAX];
 	size_t len = 0, siglen = 0, distlen = 0;
 	struct store_publish pub = { 0 };
 	int r;
@@ -918,6 +954,8 @@ static int import_one(struct store *st, struct imp_file *f, char *why, size_t wh
 	pub.signature = sig;
 	pub.siglen = siglen;
 	pub.source = f->path;
+	if ((r = sign_if_unsigned(st, &pub, &own_sig, why, whylen)))
+		goto out;
 	if ((r = store_publish(st, &pub, ret_dup))) {
 		if (r == -EINVAL && is_csaf_metadata(bytes, len)) {
 			*ret_skipped = 1;
@@ -930,6 +968,7 @@ out:
 	csaf_dist_release(&pub.dist);
 	free(bytes);
 	free(sig);
+	free(own_sig);
 	free(dist);
 	return r;
 }

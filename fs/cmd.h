@@ -33,6 +33,7 @@ int cmd_policy(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_visible(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_explain(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_key(struct cmd_ctx *ctx, int argc, char **argv);
 
 /* fs/mount.c: `advisoryfs mount MOUNTPOINT [--as SLUG] [-f] [-d] [-o OPT,...]`
  * and the mount(8) form `advisoryfs STORE MOUNTPOINT [-o OPT,...]`

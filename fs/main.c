@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "policy", cmd_policy, "load, check or show the sharing policy" },
 	{ "visible", cmd_visible, "list what a recipient's directory holds" },
 	{ "explain", cmd_explain, "explain the decision for a recipient and an advisory" },
+	{ "key", cmd_key, "the OpenPGP signing key: generate, show, export, sign, forget" },
 	{ "mount", cmd_mount, "mount the per-recipient trees" },
 };
 

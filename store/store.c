@@ -934,7 +934,7 @@ static int publish_tx(struct store *st, const struct store_publish *pub, int *re
 				&withdrawn)))
 		goto out;
 	if (adv) {
-		int cmp, same;
+		int cmp, same = -1;
 		/* this very version already stored (not necessarily the latest):
 		 * unchanged if the bytes agree, refused if not */
 		if ((r = version_stored(st, adv, doc.version, h256, &same)))

@@ -101,7 +101,11 @@ int main(void)
 	char *c1 = doc("C-1", "1.0.0", "RED", "2099-01-01T00:00:00Z", "2099-01-01T00:00:00Z");
 	CHECK(publish(st, a1, "hospital", AU_T_MIN) == 0);
 	CHECK(publish(st, a2, "acme", T("2022-07-01")) == 0);
-	CHECK(publish(st, a1, NULL, AU_T_MIN) == -EINVAL); /* older */
+	CHECK(publish(st, a1, NULL, AU_T_MIN) == 0);       /* stored already: unchanged */
+	char *a0 = doc("A-1", "0", "GREEN", "2021-01-01T00:00:00Z", "2021-01-01T00:00:00Z");
+	CHECK(publish(st, a0, NULL, AU_T_MIN) == -EINVAL); /* older than 2 */
+	CHECK(strstr(store_errmsg(st), "older") != NULL);
+	free(a0);
 	CHECK(publish(st, b1, NULL, AU_T_MIN) == 0);
 	CHECK(publish(st, c1, NULL, AU_T_MIN) == 0);
 	CHECK(store_withdraw(st, "B-1", "test", T("2024-01-01")) == 0);
