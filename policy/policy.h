@@ -30,10 +30,12 @@
 struct policy;
 
 /*
- * Compile a policy document.  On error returns -EINVAL (-E2BIG for a
- * limit) and writes "<json path>: <why>" into err, for example
- * "$.rules[3].when.tlp: unknown label 'PURPLE'".  The caller owns
- * *ret_policy and frees it with policy_free().
+ * Compile a policy document of len bytes (no NUL needed or allowed inside).
+ * On error returns -EINVAL (-E2BIG for a limit, -ENOMEM), leaves
+ * *ret_policy untouched and writes "<json path>: <why>" into err, for
+ * example "$.rules[3].when.tlp: unknown label 'PURPLE'" (err may be NULL).
+ * The caller owns *ret_policy and frees it with policy_free(), which
+ * accepts NULL.  Syntax, semantics and limits: advisoryfs-policy(5).
  */
 int policy_compile(const char *json, size_t len, struct policy **ret_policy, char *err,
 		   size_t errlen);
@@ -79,7 +81,7 @@ struct pol_rctx {
 	uint32_t roles;          /* roles held at t */
 	uint64_t sectors;
 	uint64_t rule_active[(POL_MAX_RULES + 63) / 64]; /* rules valid at t */
-	uint32_t flags;          /* engine-private: relations the live rules test */
+	uint32_t flags;          /* engine-private */
 	uint64_t facts;          /* engine-private: fact bits known from recipient and t */
 	uint64_t rule_live[(POL_MAX_RULES + 63) / 64];   /* engine-private: valid at t and
 	                                                    satisfiable by this recipient */
@@ -112,18 +114,24 @@ void policy_decide(const struct policy *p, const struct pol_rctx *ctx, uint32_t 
 		   struct pol_decision *ret_dec);
 
 /*
- * Explain a decision for a lawyer: every rule, whether it was in force,
- * each condition with the facts that made it true or false, and the
- * outcome.  Text to f, or JSON when json is set.  Returns 0 or -errno.
+ * Explain a decision for a lawyer: the recipient's dated roles and
+ * memberships, the advisory's facts, every rule (effect, basis, notes,
+ * whether it was in force at t), each condition with the facts that made
+ * it true or false, the built-in guards, and the outcome with the
+ * determining rules (those of policy_decide()).  Text to f, or JSON when
+ * json is set (format in advisoryfs-policy(5)).  Returns 0, -EINVAL for an
+ * org or adv out of range, -ENOMEM, or -EIO when writing to f failed.
  */
 int policy_explain(const struct policy *p, const struct world *w, uint32_t org, uint32_t adv,
 		   int64_t t, int json, FILE *f);
 
 /*
  * The next moment after t at which any decision for this world could
- * change with no store change: a rule's validity start or end, a role's or
- * membership's start or end, an embargo's end, a withdrawal or share time,
- * an initial or current release date.  Returns AU_T_MAX if none.
+ * change with no store change: a rule's or a time condition's validity
+ * start or end, a role's or membership's start or end (an inclusive
+ * period [from, until] changes at from and at until + 1), an embargo's
+ * end, a withdrawal or share time, an initial or current release date.
+ * Returns AU_T_MAX if none.  w may be NULL (the policy's dates only).
  */
 int64_t policy_next_boundary(const struct policy *p, const struct world *w, int64_t t);
 
