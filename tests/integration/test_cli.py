@@ -449,13 +449,20 @@ def test_import_killed(tmp_path):
         tid = f"KILL-{i:04d}"
         f = write_doc(tree / f"{i % 7}" / f"k{i}.json", make_doc(tid, pad=random.randint(100, 20000)))
         docs[tid] = f.read_bytes()
+    # how long one whole import takes here, so that kills land inside it
+    probe = tmp_path / "probe.db"
+    ok("init", store=probe)
+    t0 = time.monotonic()
+    ok("import", "--quiet", tree, store=probe)
+    full = time.monotonic() - t0
     s = new_store(tmp_path)
     rng = random.Random(7)
-    kills = 0
-    for round_ in range(60):
+    kills = rounds = 0
+    while kills < 50 and rounds < 300:
+        rounds += 1
         p = subprocess.Popen([BIN, "-s", str(s), "import", "--quiet", str(tree)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.0, 0.25))
+        time.sleep(rng.uniform(0.0, full * 0.9))
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             kills += 1

@@ -1,0 +1,273 @@
+/*
+ * mount.h - what the files of the advisoryfs mount share (private to fs/mount*.c).
+ *
+ * The mount is split by concern, one prefix per file:
+ *   mount.c        command line, session life cycle, cmd_mount*()      mount_
+ *   mount_snap.c   snapshots of the world, per-recipient views,
+ *                  resolving a node in a snapshot, listings, attrs      snap_
+ *   mount_inode.c  the inode table (nodeid = pointer, lookup counts)   itab_
+ *   mount_ops.c    the FUSE low-level operations                      fsop_
+ *   mount_watch.c  the watcher thread: reload, diff, notify kernel     watch_
+ *
+ * Locks (the one place where their order is written down):
+ *
+ *   dh->lock           one open directory's listing (mount_ops.c)
+ *   fh->lock           one open file's first-read (ledger) state (mount_ops.c)
+ *   fs->snap_lock      the pointer fs->snap (and so the generation)
+ *   snap->lock         the lazily built views of one snapshot
+ *   fs->itab.lock      the inode table: hash chains, nlookup, refs
+ *   fs->pool.lock      the idle SQLite connections of readers
+ *   fs->watch_lock     the watcher's sleep and stop flag
+ *
+ *   Order: a lock may only be taken while holding locks above it in this
+ *   list.  In practice dh->lock and fh->lock are the only ones ever held
+ *   while taking another (a readdir resolves and looks up entries under
+ *   its directory's lock; a first read resolves, and the ledger will take
+ *   a store connection, under the file's lock); the others are leaves,
+ *   held for a few instructions or, for snap->lock, one view_build().
+ *   Nothing is held across a fuse_reply_*() or a fuse_lowlevel_notify_*()
+ *   call: a notification can wait in the kernel for a request on the same
+ *   directory (lookup, readdir) to be answered, and that request's handler
+ *   may need any of these locks.
+ *
+ * Lifetimes: a snapshot is reference counted (snap_get()/snap_put()); a
+ * request holds one reference for its duration, so the watcher can swap
+ * in a new one at any time.  Nodes live while the kernel holds a lookup
+ * count on them, while a child node exists (a child holds a reference on
+ * its parent) or while the watcher pins them for a notification.
+ */
+#ifndef ADVISORYFS_MOUNT_H
+#define ADVISORYFS_MOUNT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <fuse_lowlevel.h>
+
+#include "csaf.h"
+#include "policy.h"
+#include "store.h"
+#include "view.h"
+#include "world.h"
+
+#define FS_KEY_LEN 16            /* per-node chaining key, from HMAC-SHA256 */
+#define FS_NAME_MAX 255          /* longest name we ever produce or accept */
+#define FS_DEFAULT_TIMEOUT 86400.0
+#define FS_DEFAULT_POLL_MS 50
+#define FS_DEFAULT_CONNS 8
+#define FS_MAX_CONNS 64
+
+enum fs_type {
+	FS_ROOT,        /* root of a full mount: one directory per recipient */
+	FS_RECIP,       /* a recipient's directory (the root with --as) */
+	FS_TLPDIR,      /* white/ green/ amber/ red/ */
+	FS_INDEX,       /* <tlpdir>/index.txt */
+	FS_CHANGES,     /* <tlpdir>/changes.csv */
+	FS_YEAR,        /* <tlpdir>/<year>/ */
+	FS_FILE,        /* <year>/<name>.json[.sha256|.sha512|.asc] */
+};
+
+/*
+ * What a node stands for, independent of any snapshot: enough to find it
+ * again in any view.  Strings point into the node (or, while a lookup is
+ * being decided, into the parent node and the caller's buffer).
+ */
+struct fs_id {
+	uint8_t type;           /* enum fs_type */
+	uint8_t dir;            /* enum view_tlpdir (FS_TLPDIR and below) */
+	uint8_t kind;           /* enum view_kind (FS_FILE) */
+	uint16_t year;          /* FS_YEAR, FS_FILE */
+	const char *slug;       /* recipient (FS_RECIP and below) */
+	const char *docname;    /* FS_FILE: "<name>.json" */
+};
+
+struct fs_node {
+	struct fs_node *hnext;  /* hash chain: protected by fs->itab.lock */
+	uint64_t nlookup;       /* kernel's lookup count: protected by fs->itab.lock */
+	uint64_t refs;          /* children + pins: protected by fs->itab.lock */
+	/* constant after creation: */
+	struct fs_node *parent; /* NULL for the root; holds a ref on it */
+	uint64_t ino;           /* st_ino: keyed hash, stable across mounts */
+	unsigned char key[FS_KEY_LEN];
+	struct fs_id id;
+	size_t namelen;
+	char name[];            /* last component ("" for the root); then slug, docname */
+};
+
+struct fs_itab {
+	pthread_mutex_t lock;
+	struct fs_node **buckets;   /* protected by lock */
+	size_t nbuckets;            /* protected by lock; a power of two */
+	size_t count;               /* protected by lock */
+};
+
+/*
+ * One snapshot: the active policy and the world at time t, and the views
+ * of the recipients somebody asked about.  Immutable once published,
+ * except views[], which fill in lazily.
+ */
+struct fs_snap {
+	atomic_ulong refs;
+	uint64_t gen;               /* changes whenever the world or the time moves */
+	int64_t t;                  /* decisions are made at t; world asof t */
+	int64_t change_seq;         /* store change_log sequence the world reflects */
+	int64_t next_boundary;      /* the watcher rebuilds when the clock reaches it */
+	struct policy *p;
+	struct world *w;
+	pthread_mutex_t lock;
+	struct view **views;        /* [w->norgs]: protected by lock, built lazily */
+};
+
+/* Where a node is in one snapshot (after snap_resolve()). */
+struct fs_loc {
+	const struct view *v;       /* NULL for FS_ROOT */
+	uint32_t org;               /* W_NONE for FS_ROOT */
+	int year;                   /* index into v->years, or -1 */
+	int doc;                    /* index into v->docs, or -1 */
+};
+
+/* A directory listing (names in their readdir order). */
+struct fs_ent {
+	const char *name;
+	size_t len;
+	uint8_t isdir;
+};
+struct fs_list {
+	struct fs_ent *ents;
+	size_t n;
+	char *buf;                  /* the names */
+};
+
+/* Reader connections to the store: a store handle is single-threaded. */
+struct fs_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct store *idle[FS_MAX_CONNS];   /* protected by lock */
+	unsigned nidle;                     /* protected by lock */
+	unsigned nopen;                     /* protected by lock */
+	unsigned max;                       /* constant */
+};
+
+struct fs {
+	/* constant once the session runs: */
+	struct fuse_session *se;
+	char *store_path;           /* absolute (the daemon chdirs to /) */
+	char *as_slug;              /* NULL: the full tree */
+	double timeout;             /* entry, negative entry and attribute timeout */
+	unsigned poll_ms;
+	int debug;
+	uid_t uid;
+	gid_t gid;
+	unsigned char secret[32];   /* store_meta_key(); wiped at exit */
+	struct fs_node *root;
+
+	struct fs_itab itab;
+	struct fs_pool pool;
+
+	pthread_mutex_t snap_lock;
+	struct fs_snap *snap;       /* protected by snap_lock */
+	uint64_t next_gen;          /* watcher only */
+
+	/* the watcher */
+	pthread_t main_thread;      /* runs the request loop; woken with SIGTERM */
+	pthread_t watcher;
+	int watcher_running;        /* main thread only */
+	pthread_mutex_t watch_lock;
+	pthread_cond_t watch_cond;  /* CLOCK_MONOTONIC */
+	int stop;                   /* protected by watch_lock */
+	struct store *watch_st;     /* watcher thread only (main before it starts) */
+	int64_t last_dv;            /* watcher only */
+};
+
+/* Logging: errors and warnings always, the rest with -d. */
+void fs_log(const struct fs *fs, enum fuse_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- mount_snap.c ---- */
+/* Load a new snapshot from st (active policy, world at now).  The caller
+ * owns one reference.  Returns 0 or -errno (message in the store). */
+int snap_load(struct store *st, uint64_t gen, struct fs_snap **ret_snap);
+/* The current snapshot, with a reference the caller drops with snap_put(). */
+struct fs_snap *snap_get(struct fs *fs);
+void snap_put(struct fs_snap *s);
+/* The current generation. */
+uint64_t snap_gen(struct fs *fs);
+/* The view of recipient slug in s, built on first use; its index in
+ * *ret_org.  -ENOENT when the world has no such recipient, -ENOMEM. */
+int snap_view(struct fs_snap *s, const char *slug, uint32_t *ret_org, const struct view **ret_v);
+/* Whether id is visible in s; where.  0, -ENOENT, -ENOMEM. */
+int snap_resolve(struct fs *fs, struct fs_snap *s, const struct fs_id *id, struct fs_loc *ret_loc);
+/* Attributes of a resolved node (ino from the node). */
+void snap_attr(const struct fs *fs, struct fs_snap *s, const struct fs_node *n,
+	       const struct fs_loc *loc, struct stat *ret_st);
+/* Parse one name below parent into *ret_id (docbuf holds the docname).
+ * Purely syntactic: -ENOENT for a name that cannot exist, -ENOTDIR. */
+int snap_child(const struct fs *fs, const struct fs_node *parent, const char *name,
+	       struct fs_id *ret_id, char docbuf[FS_NAME_MAX + 1]);
+/* Listing of a directory node in s; an invisible directory lists empty.
+ * The caller frees it with snap_list_free().  0 or -ENOMEM. */
+int snap_list(struct fs *fs, struct fs_snap *s, const struct fs_node *n, struct fs_list *ret);
+void snap_list_free(struct fs_list *l);
+/* Generated content of a file in s (index, changes, hash line): pointer
+ * into the view or into buf (at least 256 bytes).  Not for documents. */
+const char *snap_generated(const struct fs_snap *s, const struct fs_node *n,
+			   const struct fs_loc *loc, char *buf, size_t buflen, size_t *ret_len);
+/* The world advisory of a resolved FS_FILE node. */
+const struct w_adv *snap_adv(const struct fs_loc *loc);
+
+/* ---- mount_inode.c ---- */
+int itab_init(struct fs_itab *t);
+/* Free every node (at unmount) and the table. */
+void itab_destroy(struct fs_itab *t);
+/* The node of a nodeid (FUSE_ROOT_ID is fs->root). */
+struct fs_node *itab_node(struct fs *fs, fuse_ino_t ino);
+/* The nodeid of a node. */
+fuse_ino_t itab_nodeid(const struct fs *fs, const struct fs_node *n);
+/* Make the root node.  0 or -ENOMEM. */
+int itab_make_root(struct fs *fs);
+/* Find or create the child (parent, name) described by id and add one
+ * lookup.  0 or -ENOMEM. */
+int itab_lookup(struct fs *fs, struct fs_node *parent, const char *name, const struct fs_id *id,
+		struct fs_node **ret_node);
+/* The st_ino the child (parent, name) described by id has or would have,
+ * without making a node.  0 or -errno. */
+int itab_child_ino(const struct fs *fs, const struct fs_node *parent, const char *name,
+		   const struct fs_id *id, uint64_t *ret_ino);
+/* Drop n lookups; frees the node (and parents) once unreferenced. */
+void itab_forget(struct fs *fs, struct fs_node *node, uint64_t n);
+/* Pin every node in the table; the caller owns the array and calls
+ * itab_unpin_all().  0 or -ENOMEM. */
+int itab_pin_all(struct fs *fs, struct fs_node ***ret_nodes, size_t *ret_n);
+void itab_unpin_all(struct fs *fs, struct fs_node **nodes, size_t n);
+/* Distinct recipient slugs with a node in the table (malloc'd array of
+ * pointers to strdup'd slugs).  0 or -ENOMEM. */
+int itab_recipients(struct fs *fs, char ***ret_slugs, size_t *ret_n);
+
+/* ---- mount_ops.c ---- */
+extern const struct fuse_lowlevel_ops fsop_ops;
+/*
+ * The disclosure ledger hook: called before the first byte of an advisory
+ * version is returned to a reader of recipient org.  A non-zero return
+ * fails the read with EIO.
+ */
+int fs_ledger_record(struct fs *fs, const struct fs_snap *s, uint32_t org, uint32_t adv,
+		     uid_t uid);
+
+/* ---- mount_watch.c ---- */
+/* Open the watcher's connection and start the thread.  0 or -errno. */
+int watch_start(struct fs *fs);
+/* Stop and join the thread; closes its connection. */
+void watch_stop(struct fs *fs);
+
+/* ---- mount.c ---- */
+/* Whether SIGINT, SIGTERM or SIGHUP asked the mount to end. */
+int mount_signalled(void);
+/* A reader connection from the pool (blocks while all are busy). */
+int mount_pool_get(struct fs *fs, struct store **ret_st);
+void mount_pool_put(struct fs *fs, struct store *st);
+
+#endif

@@ -1,0 +1,691 @@
+/*
+ * mount_ops.c - the FUSE low-level operations of advisoryfs.
+ *
+ * Every request takes the current snapshot (mount_snap.c), decides with it
+ * alone and drops it.  Names are resolved one component at a time against
+ * the parent node; anything the recipient may not receive resolves to
+ * ENOENT, never EACCES, and is absent from every listing.
+ *
+ * Caching: entries, negative entries and attributes are cached by the
+ * kernel for fs->timeout (a day by default) and files are opened with
+ * keep_cache, so repeated access costs nothing here; the watcher
+ * (mount_watch.c) tells the kernel exactly what changed.  Two races with
+ * the watcher are closed here:
+ *   - a lookup (or readdirplus) that decided with a snapshot that was
+ *     replaced before it returned could hand the kernel a stale entry
+ *     after the watcher already diffed; so an entry is made (node in the
+ *     table) before the generation is checked again, and the lookup is
+ *     redone when it moved.  If the check passes, the swap comes later
+ *     and the watcher's diff sees the node (or, for a negative entry, the
+ *     parent's listing);
+ *   - stale attributes are not a problem: the kernel drops a getattr
+ *     reply that crosses an invalidation (attr_version).
+ *
+ * Reads: an open file holds the bytes it serves (a document version never
+ * changes; generated files are copied at open).  Each read checks that the
+ * recipient's current view still holds that file in that version (or, for
+ * a generated file, with those bytes); if not, the read fails with EIO:
+ * read(2) has no "no such file" and the file was visible when opened, but
+ * no byte of a revoked file may leave after the revocation.  The kernel's
+ * cached pages of such a file are dropped by the watcher; before reading
+ * from its cache the kernel asks for the attributes through the open
+ * file, which then fail with EIO too (a stat by name gives ENOENT).
+ *
+ * Sections: helpers, the ledger hook, entries, attributes, directories,
+ * files, extended attributes, the ops table.
+ */
+#include "mount.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#define FSOP_RETRIES 16             /* redo a lookup at most this often while the world moves */
+#define FSOP_XATTR_MAX 65536        /* XATTR_SIZE_MAX of Linux */
+
+static const char fsop_xa_rules[] = "user.advisoryfs.rules";
+static const char fsop_xa_basis[] = "user.advisoryfs.basis";
+
+/*
+ * An open file.  Reference counted: the kernel sends RELEASE as soon as it
+ * has taken the reply of the last READ, which can be before the thread
+ * that sent that reply returns from writev(); a read holds a reference.
+ */
+struct fsop_fh {
+	atomic_uint refs;
+	struct fs_node *node;       /* kept by the kernel while the file is open */
+	atomic_uint_fast64_t gen;   /* generation at the last successful check */
+	int64_t version_id;         /* documents and signatures */
+	char *data;                 /* what the file serves; owned */
+	size_t len;
+	pthread_mutex_t lock;       /* serialises the ledger call of the first read */
+	atomic_int recorded;        /* ledger written: set under lock, read without */
+};
+
+/* An open directory. */
+struct fsop_dh {
+	pthread_mutex_t lock;
+	struct fs_list list;        /* protected by lock */
+	uint64_t gen;               /* snapshot the list comes from: protected by lock */
+};
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+static struct fs *fsop_fs(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static int fsop_is_dir(const struct fs_node *n)
+{
+	return n->id.type == FS_ROOT || n->id.type == FS_RECIP || n->id.type == FS_TLPDIR ||
+	       n->id.type == FS_YEAR;
+}
+
+/* Documents and signatures come from the store; the rest is generated. */
+static int fsop_is_stored(const struct fs_node *n)
+{
+	return n->id.type == FS_FILE && (n->id.kind == VIEW_JSON || n->id.kind == VIEW_ASC);
+}
+
+/* ---- the ledger hook -------------------------------------------------------------------- */
+
+/*
+ * Record the disclosure of advisory adv (index into s->w->advs, in the
+ * version s->w->advs[adv].version_id) to recipient org (index into
+ * s->w->orgs) read by uid, before the first byte of it is returned
+ * (SPEC.md section 4).  Called once per open file, on its first read; the
+ * ledger itself decides whether this is the first disclosure of the
+ * version to the recipient (it persists across mounts, this mount does
+ * not).  Returns 0, or -errno to fail the read with EIO.
+ *
+ * TODO(issue "Multi-tenant mounts and the disclosure ledger"): write the
+ * hash-chained ledger record (time, recipient, uid, advisory id, version,
+ * sha256, determining rules) through a pooled store connection.  For now
+ * a no-op.
+ */
+int fs_ledger_record(struct fs *fs, const struct fs_snap *s, uint32_t org, uint32_t adv,
+		     uid_t uid)
+{
+	(void)fs;
+	(void)s;
+	(void)org;
+	(void)adv;
+	(void)uid;
+	return 0;
+}
+
+/* ---- entries ---------------------------------------------------------------------------- */
+
+/*
+ * Decide the entry for name under parent in snapshot s.  Returns 0 with
+ * e->ino the child's nodeid (one lookup added) or 0 for a negative entry
+ * (cached like a positive one: the watcher invalidates it when the name
+ * appears); or -errno.
+ */
+static int fsop_entry(struct fs *fs, struct fs_snap *s, struct fs_node *parent, const char *name,
+		      struct fuse_entry_param *e)
+{
+	char docbuf[FS_NAME_MAX + 1];
+	struct fs_id id;
+	struct fs_loc loc;
+	struct fs_node *n;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	e->entry_timeout = fs->timeout;
+	e->attr_timeout = fs->timeout;
+	r = snap_child(fs, parent, name, &id, docbuf);
+	if (!r)
+		r = snap_resolve(fs, s, &id, &loc);
+	if (r == -ENOENT)
+		return 0;
+	if (r)
+		return r;
+	if ((r = itab_lookup(fs, parent, name, &id, &n)))
+		return r;
+	snap_attr(fs, s, n, &loc, &e->attr);
+	e->ino = itab_nodeid(fs, n);
+	return 0;
+}
+
+static void fsop_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = fsop_fs(req);
+	struct fs_node *p = itab_node(fs, parent);
+	struct fuse_entry_param e;
+	int r;
+
+	for (int tries = 0;; tries++) {
+		struct fs_snap *s = snap_get(fs);
+		uint64_t gen = s->gen;
+		r = fsop_entry(fs, s, p, name, &e);
+		snap_put(s);
+		if (r || tries >= FSOP_RETRIES || snap_gen(fs) == gen)
+			break;
+		if (e.ino)
+			itab_forget(fs, itab_node(fs, e.ino), 1);
+	}
+	if (r) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	/* a reply the kernel refused (interrupted) added no lookup */
+	if (fuse_reply_entry(req, &e) != 0 && e.ino)
+		itab_forget(fs, itab_node(fs, e.ino), 1);
+}
+
+static void fsop_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct fs *fs = fsop_fs(req);
+	itab_forget(fs, itab_node(fs, ino), nlookup);
+	fuse_reply_none(req);
+}
+
+static void fsop_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct fs *fs = fsop_fs(req);
+	for (size_t i = 0; i < count; i++)
+		itab_forget(fs, itab_node(fs, forgets[i].ino), forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+/* ---- attributes ------------------------------------------------------------------------- */
+
+static void fsop_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fsop_fs(req);
+	struct fs_node *n = itab_node(fs, ino);
+	struct fs_snap *s = snap_get(fs);
+	struct fs_loc loc;
+	struct stat st;
+	int r = snap_resolve(fs, s, &n->id, &loc);
+
+	/* through an open file (the kernel asks before reading from its
+	 * cache): a revoked file's reads fail with EIO, as in fsop_read() */
+	if (r == -ENOENT && fi)
+		r = -EIO;
+	if (r) {
+		fuse_reply_err(req, -r);
+	} else {
+		snap_attr(fs, s, n, &loc, &st);
+		fuse_reply_attr(req, &st, fs->timeout);
+	}
+	snap_put(s);
+}
+
+static void fsop_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	/* nothing here that counts anybody's files */
+	struct statvfs sv = { .f_bsize = 4096, .f_frsize = 4096, .f_namemax = FS_NAME_MAX };
+	(void)ino;
+	fuse_reply_statfs(req, &sv);
+}
+
+/* ---- directories ------------------------------------------------------------------------ */
+
+static void fsop_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fsop_fs(req);
+	struct fs_node *n = itab_node(fs, ino);
+	struct fs_snap *s;
+	struct fsop_dh *dh;
+	struct fs_loc loc;
+	int r;
+
+	if (!fsop_is_dir(n)) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	if (!(dh = calloc(1, sizeof(*dh)))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_mutex_init(&dh->lock, NULL);
+	s = snap_get(fs);
+	r = snap_resolve(fs, s, &n->id, &loc);
+	if (!r)
+		r = snap_list(fs, s, n, &dh->list);
+	dh->gen = s->gen;
+	snap_put(s);
+	if (r) {
+		pthread_mutex_destroy(&dh->lock);
+		free(dh);
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)dh;
+	if (fuse_reply_open(req, fi) != 0) {
+		snap_list_free(&dh->list);
+		pthread_mutex_destroy(&dh->lock);
+		free(dh);
+	}
+}
+
+/* d_ino of an entry of a plain readdir: the st_ino a lookup would give. */
+static ino_t fsop_child_ino(struct fs *fs, struct fs_node *parent, const char *name)
+{
+	char docbuf[FS_NAME_MAX + 1];
+	struct fs_id id;
+	uint64_t ino;
+	if (snap_child(fs, parent, name, &id, docbuf) || itab_child_ino(fs, parent, name, &id, &ino))
+		return 0;
+	return (ino_t)ino;
+}
+
+/*
+ * readdir and readdirplus.  The listing comes from the snapshot of the
+ * last call; it is made again when the world moved, so a listing never
+ * shows what the current view does not hold (offsets may then shift, as
+ * in any directory changed while being read).  Entries of readdirplus add
+ * a lookup each; when the generation moved while they were made, they
+ * are taken back and made again (see the file-top comment).
+ */
+static void fsop_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+				struct fuse_file_info *fi, int plus)
+{
+	struct fs *fs = fsop_fs(req);
+	struct fs_node *n = itab_node(fs, ino);
+	struct fsop_dh *dh = (struct fsop_dh *)(uintptr_t)fi->fh;
+	struct fs_node **added = NULL;
+	size_t pos = 0, nadded = 0;
+	char *buf = malloc(size ? size : 1);
+	int r = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_mutex_lock(&dh->lock);
+	for (int tries = 0;; tries++) {
+		struct fs_snap *s = snap_get(fs);
+		uint64_t gen = s->gen;
+		pos = 0;
+		nadded = 0;
+		if (dh->gen != gen) {
+			struct fs_list l;
+			if ((r = snap_list(fs, s, n, &l))) {
+				snap_put(s);
+				break;
+			}
+			snap_list_free(&dh->list);
+			dh->list = l;
+			dh->gen = gen;
+		}
+		free(added);
+		added = NULL;
+		if (plus && !(added = malloc((dh->list.n + 1) * sizeof(*added)))) {
+			r = -ENOMEM;
+			snap_put(s);
+			break;
+		}
+		for (off_t i = off < 0 ? 0 : off; i < (off_t)dh->list.n + 2; i++) {
+			size_t rem = size - pos, ent;
+			const char *name;
+			if (i < 2) {
+				const struct fs_node *d = i == 0 || !n->parent ? n : n->parent;
+				struct fuse_entry_param e = { .ino = 0 };
+				name = i == 0 ? "." : "..";
+				e.attr.st_ino = (ino_t)d->ino;
+				e.attr.st_mode = S_IFDIR;
+				ent = plus ? fuse_add_direntry_plus(req, buf + pos, rem, name, &e, i + 1)
+					   : fuse_add_direntry(req, buf + pos, rem, name, &e.attr, i + 1);
+			} else if (plus) {
+				struct fuse_entry_param e;
+				name = dh->list.ents[i - 2].name;
+				if ((r = fsop_entry(fs, s, n, name, &e)))
+					break;
+				if (!e.ino)
+					continue; /* cannot happen: the list is from s */
+				ent = fuse_add_direntry_plus(req, buf + pos, rem, name, &e, i + 1);
+				if (ent > rem) {
+					itab_forget(fs, itab_node(fs, e.ino), 1);
+					break;
+				}
+				added[nadded++] = itab_node(fs, e.ino);
+			} else {
+				const struct fs_ent *de = &dh->list.ents[i - 2];
+				struct stat st = { .st_mode = de->isdir ? S_IFDIR : S_IFREG };
+				st.st_ino = fsop_child_ino(fs, n, de->name);
+				ent = fuse_add_direntry(req, buf + pos, rem, de->name, &st, i + 1);
+			}
+			if (ent > rem)
+				break;
+			pos += ent;
+		}
+		snap_put(s);
+		if (!plus || (r && !pos) || tries >= FSOP_RETRIES || snap_gen(fs) == gen)
+			break;
+		for (size_t k = 0; k < nadded; k++)
+			itab_forget(fs, added[k], 1);
+		nadded = 0;
+		r = 0;
+	}
+	pthread_mutex_unlock(&dh->lock);
+	if (r && !pos) {
+		fuse_reply_err(req, -r);
+	} else if (fuse_reply_buf(req, buf, pos) != 0) {
+		for (size_t k = 0; k < nadded; k++)
+			itab_forget(fs, added[k], 1);
+	}
+	free(added);
+	free(buf);
+}
+
+static void fsop_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			 struct fuse_file_info *fi)
+{
+	fsop_readdir_common(req, ino, size, off, fi, 0);
+}
+
+static void fsop_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			     struct fuse_file_info *fi)
+{
+	fsop_readdir_common(req, ino, size, off, fi, 1);
+}
+
+static void fsop_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fsop_dh *dh = (struct fsop_dh *)(uintptr_t)fi->fh;
+	(void)ino;
+	snap_list_free(&dh->list);
+	pthread_mutex_destroy(&dh->lock);
+	free(dh);
+	fuse_reply_err(req, 0);
+}
+
+/* ---- files ------------------------------------------------------------------------------ */
+
+static void fsop_fh_put(struct fsop_fh *fh)
+{
+	if (!fh || atomic_fetch_sub(&fh->refs, 1) != 1)
+		return;
+	free(fh->data);
+	pthread_mutex_destroy(&fh->lock);
+	free(fh);
+}
+
+/*
+ * Fill fh with what the file serves in snapshot s at loc: the stored bytes
+ * of a document or signature (through a pooled connection), or a copy of
+ * the generated content.  Returns 0 or -errno (-EIO for a store failure,
+ * logged).
+ */
+static int fsop_fh_fill(struct fs *fs, struct fs_snap *s, const struct fs_loc *loc,
+			struct fsop_fh *fh)
+{
+	const struct fs_node *n = fh->node;
+	struct store *st = NULL;
+	int r;
+
+	if (fsop_is_stored(n)) {
+		const struct w_adv *a = snap_adv(loc);
+		fh->version_id = a->version_id;
+		if ((r = mount_pool_get(fs, &st)))
+			return -EIO;
+		r = store_version_bytes(st, a->version_id, n->id.kind == VIEW_ASC, &fh->data,
+					&fh->len);
+		if (r)
+			fs_log(fs, FUSE_LOG_ERR, "reading version %lld of '%s': %s",
+			       (long long)a->version_id, a->tracking_id, store_errmsg(st));
+		mount_pool_put(fs, st);
+		return r ? -EIO : 0;
+	}
+	char buf[256];
+	size_t len;
+	const char *c = snap_generated(s, n, loc, buf, sizeof(buf), &len);
+	if (!(fh->data = malloc(len ? len : 1)))
+		return -ENOMEM;
+	if (len)
+		memcpy(fh->data, c, len);
+	fh->len = len;
+	return 0;
+}
+
+static void fsop_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fsop_fs(req);
+	struct fs_node *n = itab_node(fs, ino);
+	struct fsop_fh *fh;
+	struct fs_snap *s;
+	struct fs_loc loc;
+	int r;
+
+	if (fsop_is_dir(n)) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (!(fh = calloc(1, sizeof(*fh)))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_mutex_init(&fh->lock, NULL);
+	atomic_init(&fh->refs, 1);
+	fh->node = n;
+	s = snap_get(fs);
+	atomic_init(&fh->gen, s->gen);
+	atomic_init(&fh->recorded, 0);
+	r = snap_resolve(fs, s, &n->id, &loc);
+	if (!r)
+		r = fsop_fh_fill(fs, s, &loc, fh);
+	snap_put(s);
+	if (r) {
+		fsop_fh_put(fh);
+		fuse_reply_err(req, -r);
+		return;
+	}
+	/* a version's bytes never change; the watcher drops pages that must go */
+	fi->keep_cache = 1;
+	fi->fh = (uint64_t)(uintptr_t)fh;
+	if (fuse_reply_open(req, fi) != 0)
+		fsop_fh_put(fh);
+}
+
+/* Whether fh may still serve its bytes under snapshot s: 0 or -EIO. */
+static int fsop_fh_check(struct fs *fs, struct fs_snap *s, const struct fsop_fh *fh)
+{
+	const struct fs_node *n = fh->node;
+	struct fs_loc loc;
+	char buf[256];
+	size_t len;
+
+	if (snap_resolve(fs, s, &n->id, &loc))
+		return -EIO;
+	if (fsop_is_stored(n))
+		return snap_adv(&loc)->version_id == fh->version_id ? 0 : -EIO;
+	const char *c = snap_generated(s, n, &loc, buf, sizeof(buf), &len);
+	return len == fh->len && (!len || memcmp(c, fh->data, len) == 0) ? 0 : -EIO;
+}
+
+/* The first read of a document: the ledger, before any byte.  0 or -EIO. */
+static int fsop_first_read(fuse_req_t req, struct fs *fs, struct fs_snap *s, struct fsop_fh *fh)
+{
+	const struct fs_node *n = fh->node;
+	struct fs_loc loc;
+	int r = 0;
+
+	if (n->id.type != FS_FILE || n->id.kind != VIEW_JSON || atomic_load(&fh->recorded))
+		return 0;
+	pthread_mutex_lock(&fh->lock);
+	if (!atomic_load(&fh->recorded)) {
+		r = snap_resolve(fs, s, &n->id, &loc);
+		if (!r)
+			r = fs_ledger_record(fs, s, loc.org, loc.v->docs[loc.doc].adv,
+					     fuse_req_ctx(req)->uid);
+		if (!r)
+			atomic_store(&fh->recorded, 1);
+	}
+	pthread_mutex_unlock(&fh->lock);
+	return r ? -EIO : 0;
+}
+
+static void fsop_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		      struct fuse_file_info *fi)
+{
+	struct fs *fs = fsop_fs(req);
+	struct fsop_fh *fh = (struct fsop_fh *)(uintptr_t)fi->fh;
+	struct fs_snap *s = snap_get(fs);
+	int r = 0;
+
+	(void)ino;
+	atomic_fetch_add(&fh->refs, 1);
+	if (atomic_load(&fh->gen) != s->gen) {
+		r = fsop_fh_check(fs, s, fh);
+		if (r)
+			fs_log(fs, FUSE_LOG_DEBUG, "read of '%s' refused: no longer visible",
+			       fh->node->name);
+		else
+			atomic_store(&fh->gen, s->gen);
+	}
+	if (!r)
+		r = fsop_first_read(req, fs, s, fh);
+	snap_put(s);
+	if (r) {
+		fuse_reply_err(req, -r);
+	} else if (off < 0 || (uint64_t)off >= fh->len) {
+		fuse_reply_buf(req, NULL, 0);
+	} else {
+		size_t n = fh->len - (size_t)off;
+		fuse_reply_buf(req, fh->data + off, n < size ? n : size);
+	}
+	fsop_fh_put(fh);
+}
+
+static void fsop_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	fsop_fh_put((struct fsop_fh *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+/* ---- extended attributes ---------------------------------------------------------------- */
+
+/* Answer a getxattr/listxattr of size: the size query, ERANGE, or the bytes. */
+static void fsop_reply_xattr(fuse_req_t req, const char *data, size_t len, size_t size)
+{
+	if (len > FSOP_XATTR_MAX)
+		fuse_reply_err(req, E2BIG);
+	else if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (len > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, data, len);
+}
+
+/*
+ * The value of user.advisoryfs.rules (ids joined with ",") or, with
+ * basis, user.advisoryfs.basis (legal bases joined with "; ") of the
+ * document at loc.  The caller frees *ret.  0 or -ENOMEM.
+ */
+static int fsop_xattr_value(const struct fs_snap *s, const struct fs_loc *loc, int basis,
+			    char **ret, size_t *ret_len)
+{
+	const struct pol_decision *d = &loc->v->docs[loc->doc].dec;
+	const char *sep = basis ? "; " : ",";
+	size_t cap = 1, len = 0;
+	char *b;
+
+	for (int k = 0; k < d->nrules; k++) {
+		const char *v = basis ? policy_rule_basis(s->p, d->rules[k])
+				      : policy_rule_id(s->p, d->rules[k]);
+		cap += v ? strlen(v) + strlen(sep) : 0;
+	}
+	if (!(b = malloc(cap)))
+		return -ENOMEM;
+	for (int k = 0; k < d->nrules; k++) {
+		const char *v = basis ? policy_rule_basis(s->p, d->rules[k])
+				      : policy_rule_id(s->p, d->rules[k]);
+		if (!v)
+			continue;
+		if (len) {
+			memcpy(b + len, sep, strlen(sep));
+			len += strlen(sep);
+		}
+		memcpy(b + len, v, strlen(v));
+		len += strlen(v);
+	}
+	b[len] = 0;
+	*ret = b;
+	*ret_len = len;
+	return 0;
+}
+
+static void fsop_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct fs *fs = fsop_fs(req);
+	struct fs_node *n = itab_node(fs, ino);
+	struct fs_snap *s = snap_get(fs);
+	struct fs_loc loc;
+	char *val = NULL;
+	size_t len = 0;
+	int r = snap_resolve(fs, s, &n->id, &loc), which = -1;
+
+	if (!strcmp(name, fsop_xa_rules))
+		which = 0;
+	else if (!strcmp(name, fsop_xa_basis))
+		which = 1;
+	if (!r && (which < 0 || n->id.type != FS_FILE || n->id.kind != VIEW_JSON))
+		r = -ENODATA;
+	if (!r)
+		r = fsop_xattr_value(s, &loc, which, &val, &len);
+	snap_put(s);
+	if (r)
+		fuse_reply_err(req, -r);
+	else
+		fsop_reply_xattr(req, val, len, size);
+	free(val);
+}
+
+static void fsop_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	static const char names[] = "user.advisoryfs.rules\0user.advisoryfs.basis";
+	struct fs *fs = fsop_fs(req);
+	struct fs_node *n = itab_node(fs, ino);
+	struct fs_snap *s = snap_get(fs);
+	struct fs_loc loc;
+	int r = snap_resolve(fs, s, &n->id, &loc);
+
+	snap_put(s);
+	if (r)
+		fuse_reply_err(req, -r);
+	else if (n->id.type == FS_FILE && n->id.kind == VIEW_JSON)
+		fsop_reply_xattr(req, names, sizeof(names), size);
+	else
+		fsop_reply_xattr(req, NULL, 0, size);
+}
+
+/* ---- the ops table ---------------------------------------------------------------------- */
+
+static void fsop_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* read-only: nothing to write back; listings with attributes */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+}
+
+const struct fuse_lowlevel_ops fsop_ops = {
+	.init = fsop_init,
+	.lookup = fsop_lookup,
+	.forget = fsop_forget,
+	.forget_multi = fsop_forget_multi,
+	.getattr = fsop_getattr,
+	.statfs = fsop_statfs,
+	.opendir = fsop_opendir,
+	.readdir = fsop_readdir,
+	.readdirplus = fsop_readdirplus,
+	.releasedir = fsop_releasedir,
+	.open = fsop_open,
+	.read = fsop_read,
+	.release = fsop_release,
+	.getxattr = fsop_getxattr,
+	.listxattr = fsop_listxattr,
+};

@@ -1,0 +1,468 @@
+/*
+ * mount_snap.c - snapshots: what every request of the mount decides with.
+ *
+ * A snapshot is the active policy and the world loaded at one moment t,
+ * plus the views (fs/view.h) of the recipients somebody asked about,
+ * built on first use with view_build() at the same t.  Requests take the
+ * current snapshot with snap_get(), use it, and drop it with snap_put();
+ * the watcher (mount_watch.c) loads a new one when the store or the time
+ * moves and swaps the pointer, so a request never sees half of a change.
+ *
+ * This file also knows the shape of the tree (SPEC.md section 2): which
+ * names a directory can hold (snap_child), whether a node is visible in a
+ * snapshot and where (snap_resolve), its attributes (snap_attr), listings
+ * (snap_list) and the generated files (snap_generated).
+ *
+ * Sections: life cycle, views, names, resolution, attributes, listings,
+ * generated content.
+ */
+#include "mount.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* ---- life cycle ------------------------------------------------------------------------- */
+
+static void snap_free(struct fs_snap *s)
+{
+	if (!s)
+		return;
+	if (s->views && s->w)
+		for (uint32_t i = 0; i < s->w->norgs; i++)
+			view_free(s->views[i]);
+	free(s->views);
+	world_free(s->w);
+	policy_free(s->p);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/* The earliest moment after s->t at which a decision or the world (a
+ * scheduled version) can change with no store change. */
+static int snap_boundary(struct store *st, struct fs_snap *s)
+{
+	int64_t next = policy_next_boundary(s->p, s->w, s->t), rel = AU_T_MAX;
+	int r = store_next_release(st, s->t, &rel);
+	if (r)
+		return r;
+	s->next_boundary = rel < next ? rel : next;
+	return 0;
+}
+
+int snap_load(struct store *st, uint64_t gen, struct fs_snap **ret_snap)
+{
+	struct fs_snap *s = calloc(1, sizeof(*s));
+	int r;
+	if (!s)
+		return -ENOMEM;
+	atomic_init(&s->refs, 1);
+	pthread_mutex_init(&s->lock, NULL);
+	s->gen = gen;
+	s->t = au_now();
+	/* the sequence first: a change committed meanwhile is seen again */
+	if ((r = store_change_seq(st, &s->change_seq)) ||
+	    (r = store_policy_get(st, AU_T_MAX, &s->p, NULL, NULL)) ||
+	    (r = store_world_load(st, s->p, s->t, &s->w)) || (r = snap_boundary(st, s)))
+		goto fail;
+	s->views = calloc(s->w->norgs ? s->w->norgs : 1, sizeof(*s->views));
+	if (!s->views) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	*ret_snap = s;
+	return 0;
+fail:
+	snap_free(s);
+	return r;
+}
+
+struct fs_snap *snap_get(struct fs *fs)
+{
+	pthread_mutex_lock(&fs->snap_lock);
+	struct fs_snap *s = fs->snap;
+	atomic_fetch_add(&s->refs, 1);
+	pthread_mutex_unlock(&fs->snap_lock);
+	return s;
+}
+
+void snap_put(struct fs_snap *s)
+{
+	if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+		snap_free(s);
+}
+
+uint64_t snap_gen(struct fs *fs)
+{
+	pthread_mutex_lock(&fs->snap_lock);
+	uint64_t g = fs->snap->gen;
+	pthread_mutex_unlock(&fs->snap_lock);
+	return g;
+}
+
+/* ---- views ------------------------------------------------------------------------------ */
+
+int snap_view(struct fs_snap *s, const char *slug, uint32_t *ret_org, const struct view **ret_v)
+{
+	uint32_t org = world_org_find(s->w, slug);
+	int r = 0;
+	if (org == W_NONE || org >= s->w->norgs)
+		return -ENOENT;
+	pthread_mutex_lock(&s->lock);
+	if (!s->views[org])
+		r = view_build(s->p, s->w, org, s->t, &s->views[org]);
+	const struct view *v = s->views[org];
+	pthread_mutex_unlock(&s->lock);
+	if (r)
+		return r;
+	*ret_org = org;
+	*ret_v = v;
+	return 0;
+}
+
+/* ---- names ------------------------------------------------------------------------------ */
+
+static int snap_is_dir(uint8_t type)
+{
+	return type == FS_ROOT || type == FS_RECIP || type == FS_TLPDIR || type == FS_YEAR;
+}
+
+/* A year folder name: exactly four digits. */
+static int snap_parse_year(const char *name, uint16_t *ret_year)
+{
+	unsigned y = 0;
+	for (int i = 0; i < 4; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -ENOENT;
+		y = y * 10 + (unsigned)(name[i] - '0');
+	}
+	if (name[4])
+		return -ENOENT;
+	*ret_year = (uint16_t)y;
+	return 0;
+}
+
+static const char *const snap_suffix[VIEW_NKINDS] = {
+	[VIEW_JSON] = "", [VIEW_SHA256] = ".sha256", [VIEW_SHA512] = ".sha512", [VIEW_ASC] = ".asc",
+};
+
+int snap_child(const struct fs *fs, const struct fs_node *parent, const char *name,
+	       struct fs_id *ret_id, char docbuf[FS_NAME_MAX + 1])
+{
+	size_t len = strlen(name);
+	struct fs_id id = { .slug = parent->id.slug, .dir = parent->id.dir,
+			    .year = parent->id.year };
+
+	if (!snap_is_dir(parent->id.type))
+		return -ENOTDIR;
+	if (len == 0 || len > FS_NAME_MAX)
+		return -ENOENT;
+	switch (parent->id.type) {
+	case FS_ROOT:
+		if (!au_slug_valid(name))
+			return -ENOENT;
+		id.type = FS_RECIP;
+		id.slug = name;
+		break;
+	case FS_RECIP: {
+		int d = view_dir_find(name);
+		if (d < 0)
+			return -ENOENT;
+		id.type = FS_TLPDIR;
+		id.dir = (uint8_t)d;
+		break;
+	}
+	case FS_TLPDIR:
+		if (strcmp(name, "index.txt") == 0)
+			id.type = FS_INDEX;
+		else if (strcmp(name, "changes.csv") == 0)
+			id.type = FS_CHANGES;
+		else if (snap_parse_year(name, &id.year) == 0)
+			id.type = FS_YEAR;
+		else
+			return -ENOENT;
+		break;
+	case FS_YEAR: {
+		/* <name>.json then an optional suffix; CSAF file names hold no
+		 * other dot, so the split is unambiguous */
+		int kind = -1;
+		size_t base = 0;
+		for (int k = VIEW_NKINDS - 1; k >= 0 && kind < 0; k--) {
+			size_t sl = strlen(snap_suffix[k]);
+			if (len > sl + 5 && strcmp(name + len - sl, snap_suffix[k]) == 0 &&
+			    strncmp(name + len - sl - 5, ".json", 5) == 0) {
+				kind = k;
+				base = len - sl;
+			}
+		}
+		if (kind < 0)
+			return -ENOENT;
+		memcpy(docbuf, name, base);
+		docbuf[base] = 0;
+		id.type = FS_FILE;
+		id.kind = (uint8_t)kind;
+		id.docname = docbuf;
+		break;
+	}
+	default:
+		return -ENOTDIR;
+	}
+	(void)fs;
+	*ret_id = id;
+	return 0;
+}
+
+/* ---- resolution ------------------------------------------------------------------------- */
+
+int snap_resolve(struct fs *fs, struct fs_snap *s, const struct fs_id *id, struct fs_loc *ret_loc)
+{
+	struct fs_loc loc = { .v = NULL, .org = W_NONE, .year = -1, .doc = -1 };
+	int r;
+
+	if (id->type == FS_ROOT) {
+		*ret_loc = loc;
+		return 0;
+	}
+	r = snap_view(s, id->slug, &loc.org, &loc.v);
+	if (r == -ENOENT && id->type == FS_RECIP && fs->as_slug && strcmp(id->slug, fs->as_slug) == 0) {
+		/* the root of an --as mount whose recipient is gone: empty */
+		*ret_loc = loc;
+		return 0;
+	}
+	if (r)
+		return r;
+	if (id->type == FS_RECIP)
+		goto out;
+	if (id->dir >= VIEW_NDIRS || !loc.v->dirs[id->dir].nyears)
+		return -ENOENT;
+	if (id->type == FS_TLPDIR || id->type == FS_INDEX || id->type == FS_CHANGES)
+		goto out;
+	loc.year = view_year_find(loc.v, id->dir, id->year);
+	if (loc.year < 0)
+		return -ENOENT;
+	if (id->type == FS_YEAR)
+		goto out;
+	loc.doc = view_doc_find(loc.v, loc.year, id->docname);
+	if (loc.doc < 0)
+		return -ENOENT;
+	if (id->kind == VIEW_ASC && !snap_adv(&loc)->has_signature)
+		return -ENOENT;
+out:
+	*ret_loc = loc;
+	return 0;
+}
+
+const struct w_adv *snap_adv(const struct fs_loc *loc)
+{
+	return &loc->v->w->advs[loc->v->docs[loc->doc].adv];
+}
+
+/* ---- attributes ------------------------------------------------------------------------- */
+
+static void snap_fill(const struct fs *fs, const struct fs_node *n, int isdir, int64_t size,
+		      int64_t mtime, nlink_t nlink, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = (ino_t)n->ino;
+	st->st_mode = isdir ? (S_IFDIR | 0555) : (S_IFREG | 0444);
+	st->st_nlink = nlink;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_size = (off_t)size;
+	st->st_blksize = 4096;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	st->st_mtim.tv_sec = (time_t)mtime;
+	st->st_atim = st->st_mtim;
+	st->st_ctim = st->st_mtim;
+}
+
+void snap_attr(const struct fs *fs, struct fs_snap *s, const struct fs_node *n,
+	       const struct fs_loc *loc, struct stat *ret_st)
+{
+	const struct view *v = loc->v;
+	nlink_t sub = 0;
+
+	switch (n->id.type) {
+	case FS_ROOT: {
+		/* newest inside: what the public may see, which says nothing
+		 * about anybody's directory */
+		uint32_t org;
+		const struct view *pub = NULL;
+		int64_t mtime = 0;
+		if (snap_view(s, "public", &org, &pub) == 0)
+			mtime = pub->mtime;
+		snap_fill(fs, n, 1, 0, mtime, (nlink_t)(2 + s->w->norgs), ret_st);
+		return;
+	}
+	case FS_RECIP:
+		if (v)
+			for (int d = 0; d < VIEW_NDIRS; d++)
+				sub += v->dirs[d].nyears ? 1 : 0;
+		snap_fill(fs, n, 1, 0, v ? v->mtime : 0, 2 + sub, ret_st);
+		return;
+	case FS_TLPDIR:
+		snap_fill(fs, n, 1, 0, v->dirs[n->id.dir].mtime, 2 + v->dirs[n->id.dir].nyears,
+			  ret_st);
+		return;
+	case FS_INDEX:
+		snap_fill(fs, n, 0, (int64_t)v->dirs[n->id.dir].index_len, v->dirs[n->id.dir].mtime,
+			  1, ret_st);
+		return;
+	case FS_CHANGES:
+		snap_fill(fs, n, 0, (int64_t)v->dirs[n->id.dir].changes_len,
+			  v->dirs[n->id.dir].mtime, 1, ret_st);
+		return;
+	case FS_YEAR: {
+		const struct view_year *y = &v->years[loc->year];
+		int64_t mtime = 0;
+		for (uint32_t i = y->first; i < y->first + y->count; i++) {
+			int64_t t = v->w->advs[v->docs[i].adv].current_release;
+			if (t > mtime)
+				mtime = t;
+		}
+		snap_fill(fs, n, 1, 0, mtime, 2, ret_st);
+		return;
+	}
+	case FS_FILE:
+		snap_fill(fs, n, 0, view_file_size(v, (uint32_t)loc->doc, n->id.kind),
+			  snap_adv(loc)->current_release, 1, ret_st);
+		return;
+	}
+}
+
+/* ---- listings --------------------------------------------------------------------------- */
+
+/*
+ * Listings are built in two passes over the same enumeration: the first
+ * counts entries and bytes, the second fills one allocation of each.
+ */
+struct snap_emit {
+	struct fs_list *l;
+	size_t n, bytes;
+	int fill;
+};
+
+static void snap_emit(struct snap_emit *e, int isdir, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = b ? strlen(b) : 0;
+	if (e->fill) {
+		char *p = e->l->buf + e->bytes;
+		memcpy(p, a, la);
+		if (lb)
+			memcpy(p + la, b, lb);
+		p[la + lb] = 0;
+		e->l->ents[e->n] = (struct fs_ent){ .name = p, .len = la + lb, .isdir = (uint8_t)isdir };
+	}
+	e->n++;
+	e->bytes += la + lb + 1;
+}
+
+static void snap_enumerate(struct fs_snap *s, const struct fs_node *n, const struct fs_loc *loc,
+			   struct snap_emit *e)
+{
+	const struct view *v = loc->v;
+	char yb[8];
+
+	switch (n->id.type) {
+	case FS_ROOT:
+		for (uint32_t i = 1; i < s->w->norgs; i++)
+			snap_emit(e, 1, s->w->orgs[i].slug, NULL);
+		snap_emit(e, 1, "public", NULL);
+		return;
+	case FS_RECIP:
+		if (!v)
+			return;
+		for (int d = 0; d < VIEW_NDIRS; d++)
+			if (v->dirs[d].nyears)
+				snap_emit(e, 1, view_dir_name(d), NULL);
+		return;
+	case FS_TLPDIR: {
+		const struct view_dir *vd = &v->dirs[n->id.dir];
+		snap_emit(e, 0, "index.txt", NULL);
+		snap_emit(e, 0, "changes.csv", NULL);
+		for (uint32_t i = vd->first_year; i < vd->first_year + vd->nyears; i++) {
+			snprintf(yb, sizeof(yb), "%04u", (unsigned)v->years[i].year % 10000);
+			snap_emit(e, 1, yb, NULL);
+		}
+		return;
+	}
+	case FS_YEAR: {
+		const struct view_year *y = &v->years[loc->year];
+		for (uint32_t i = y->first; i < y->first + y->count; i++) {
+			const struct w_adv *a = &v->w->advs[v->docs[i].adv];
+			for (int k = 0; k < VIEW_NKINDS; k++)
+				if (k != VIEW_ASC || a->has_signature)
+					snap_emit(e, 0, a->filename, snap_suffix[k]);
+		}
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+int snap_list(struct fs *fs, struct fs_snap *s, const struct fs_node *n, struct fs_list *ret)
+{
+	struct fs_list l = { NULL, 0, NULL };
+	struct snap_emit e = { .l = &l };
+	struct fs_loc loc;
+	int r = snap_resolve(fs, s, &n->id, &loc);
+
+	if (r == -ENOENT || !snap_is_dir(n->id.type)) {
+		*ret = l;
+		return 0;
+	}
+	if (r)
+		return r;
+	snap_enumerate(s, n, &loc, &e);
+	l.ents = malloc((e.n ? e.n : 1) * sizeof(*l.ents));
+	l.buf = malloc(e.bytes ? e.bytes : 1);
+	if (!l.ents || !l.buf) {
+		snap_list_free(&l);
+		return -ENOMEM;
+	}
+	e = (struct snap_emit){ .l = &l, .fill = 1 };
+	snap_enumerate(s, n, &loc, &e);
+	l.n = e.n;
+	*ret = l;
+	return 0;
+}
+
+void snap_list_free(struct fs_list *l)
+{
+	free(l->ents);
+	free(l->buf);
+	l->ents = NULL;
+	l->buf = NULL;
+	l->n = 0;
+}
+
+/* ---- generated content ------------------------------------------------------------------ */
+
+const char *snap_generated(const struct fs_snap *s, const struct fs_node *n,
+			   const struct fs_loc *loc, char *buf, size_t buflen, size_t *ret_len)
+{
+	const struct view *v = loc->v;
+	(void)s;
+	switch (n->id.type) {
+	case FS_INDEX:
+		*ret_len = v->dirs[n->id.dir].index_len;
+		return v->dirs[n->id.dir].index_txt;
+	case FS_CHANGES:
+		*ret_len = v->dirs[n->id.dir].changes_len;
+		return v->dirs[n->id.dir].changes_csv;
+	case FS_FILE:
+		if (n->id.kind == VIEW_SHA256 || n->id.kind == VIEW_SHA512) {
+			*ret_len = view_hash_line(v, (uint32_t)loc->doc, n->id.kind, buf, buflen);
+			return buf;
+		}
+		break;
+	default:
+		break;
+	}
+	*ret_len = 0;
+	return NULL;
+}
