@@ -2,19 +2,31 @@
  * bench_policy.c - decisions per second of the default policy on a random
  * world of 10,000 organisations and 100,000 advisories, on one core.
  *
- * Not a test and not built by meson.  Build and run by hand:
+ * Not a test.  Built by meson when registered, or by hand:
  *
  *   gcc -std=c11 -O2 -D_GNU_SOURCE -Istore -Ipolicy \
  *       -DSOURCE_ROOT='"'$PWD'"' store/util.c policy/world.c policy/policy*.c \
  *       tests/unit/bench_policy.c -lcjson -o /tmp/bench_policy && /tmp/bench_policy
  *
+ *   bench_policy [--passes N] [--sample N] [--export FILE] [--policy FILE]
+ *
  * The world: ~5% vital providers, ~1% central government, 4 CSIRTs, 40
  * OKTTs, the rest other providers; each organisation a member of 0-2
  * OKTTs with dated memberships; advisories of every TLP, 30% with personal
  * data, concerning 0-3 organisations and sometimes a sector, some under
- * embargo, withdrawn or shared.  Each measured pass is what a listing
- * does: policy_rctx_init() once for a recipient, then policy_decide() for
- * every advisory.
+ * embargo, withdrawn or shared.
+ *
+ * Two rates.  "listing": each measured pass is what a listing does,
+ * policy_rctx_init() once for a recipient, then policy_decide() for every
+ * advisory (--passes passes, default 100).  "sample": --sample random
+ * (recipient, advisory, t) cases (default 20,000), each decided on its
+ * own with policy_rctx_init() + policy_decide(), repeated to about ten
+ * million decisions.  --export FILE writes the world and the sample in the
+ * JSON format of tests/cedar/engine_cases.c, so that scripts/bench-policy
+ * can time Cedar on exactly the same cases and check that the two agree.
+ * Rates are per CPU-second of the thread (wall rates are printed too).
+ * The last lines are machine-readable: "rate listing N", "rate sample N"
+ * (decisions per CPU-second).
  */
 #include "policy.h"
 #include "world.h"
@@ -61,6 +73,15 @@ static double now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of this thread: the rates are per CPU-second, so that a machine
+ * busy with other work does not halve them. */
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -172,14 +193,162 @@ static struct world *make_world(const struct policy *p)
 	return w;
 }
 
+/* ---- export (the format of tests/cedar/engine_cases.c) ---- */
+
+struct bcase {
+	uint32_t org, adv;
+	int64_t t;
+};
+
+static void put_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* A time, or null for an open end (or no embargo / no withdrawal). */
+static void put_time(FILE *f, int64_t t)
+{
+	if (t == AU_T_MIN || t == AU_T_MAX)
+		fputs("null", f);
+	else
+		fprintf(f, "%lld", (long long)t);
+}
+
+static void put_sectors(FILE *f, const struct policy *p, uint64_t m)
+{
+	int first = 1;
+	fputc('[', f);
+	for (int i = 0; i < policy_nsectors(p); i++)
+		if (m & ((uint64_t)1 << i)) {
+			if (!first)
+				fputc(',', f);
+			put_str(f, policy_sector_name(p, i));
+			first = 0;
+		}
+	fputc(']', f);
+}
+
+static int export_world(const char *path, const struct policy *p, const struct world *w,
+			const struct bcase *cases, size_t ncases)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	fputs("{\"worlds\":[{\"orgs\":[", f);
+	for (uint32_t i = 0; i < w->norgs; i++) {
+		const struct w_org *o = &w->orgs[i];
+		fprintf(f, "%s\n{\"slug\":", i ? "," : "");
+		put_str(f, o->slug);
+		fputs(",\"sectors\":", f);
+		put_sectors(f, p, i ? o->sectors : 0);
+		fputs(",\"roles\":[", f);
+		for (uint32_t k = 0; i && k < o->nroles; k++) {
+			fprintf(f, "%s{\"role\":", k ? "," : "");
+			put_str(f, policy_role_name(p, o->roles[k].role));
+			fputs(",\"from\":", f);
+			put_time(f, o->roles[k].from);
+			fputs(",\"until\":", f);
+			put_time(f, o->roles[k].until);
+			fputc('}', f);
+		}
+		fputs("],\"member_of\":[", f);
+		for (uint32_t k = 0; i && k < o->nmember_of; k++) {
+			fprintf(f, "%s{\"org\":%u,\"from\":", k ? "," : "", o->member_of[k].org);
+			put_time(f, o->member_of[k].from);
+			fputs(",\"until\":", f);
+			put_time(f, o->member_of[k].until);
+			fputc('}', f);
+		}
+		fputs("]}", f);
+	}
+	fputs("],\"advs\":[", f);
+	for (uint32_t i = 0; i < w->nadvs; i++) {
+		const struct w_adv *a = &w->advs[i];
+		fprintf(f, "%s\n{\"id\":", i ? "," : "");
+		put_str(f, a->tracking_id);
+		fprintf(f, ",\"tlp\":%u,\"status\":%u,\"personal_data\":%s,\"impact\":%s,"
+			   "\"initial_release\":%lld,\"embargo_until\":",
+			a->tlp, a->status, a->personal_data ? "true" : "false",
+			a->impact_significant ? "true" : "false", (long long)a->initial_release);
+		put_time(f, a->embargo_until);
+		fputs(",\"withdrawn_at\":", f);
+		put_time(f, a->withdrawn_at);
+		fputs(",\"concerns\":[", f);
+		for (uint32_t k = 0; k < a->nconcerns; k++)
+			fprintf(f, "%s%u", k ? "," : "", a->concerns[k]);
+		fputs("],\"sectors\":", f);
+		put_sectors(f, p, a->sectors);
+		fputs(",\"shares\":[", f);
+		for (uint32_t k = 0; k < a->nshares; k++)
+			fprintf(f, "%s{\"org\":%u,\"at\":%lld}", k ? "," : "", a->shares[k].org,
+				(long long)a->shares[k].at);
+		fputs("]}", f);
+	}
+	fputs("],\"cases\":[", f);
+	for (size_t i = 0; i < ncases; i++)
+		fprintf(f, "%s\n[%u,%u,%lld]", i ? "," : "", cases[i].org, cases[i].adv,
+			(long long)cases[i].t);
+	fputs("]}]}\n", f);
+	if (fclose(f)) {
+		perror(path);
+		return -1;
+	}
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: bench_policy [--passes N] [--sample N] [--export FILE] "
+			"[--policy FILE] [PASSES]\n");
+	exit(2);
+}
+
 int main(int argc, char **argv)
 {
-	FILE *f = fopen(SOURCE_ROOT "/policy/wbni-default.json", "rb");
+#ifdef SOURCE_ROOT
+	const char *policy_path = SOURCE_ROOT "/policy/wbni-default.json";
+#else
+	const char *policy_path = NULL;
+#endif
+	const char *export_path = NULL;
+	int passes = 100;
+	long nsample = 20000;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (i + 1 < argc && strcmp(a, "--passes") == 0)
+			passes = atoi(argv[++i]);
+		else if (i + 1 < argc && strcmp(a, "--sample") == 0)
+			nsample = atol(argv[++i]);
+		else if (i + 1 < argc && strcmp(a, "--export") == 0)
+			export_path = argv[++i];
+		else if (i + 1 < argc && strcmp(a, "--policy") == 0)
+			policy_path = argv[++i];
+		else if (a[0] >= '0' && a[0] <= '9')
+			passes = atoi(a);
+		else
+			usage();
+	}
+	if (!policy_path || passes < 1 || nsample < 1)
+		usage();
+
+	FILE *f = fopen(policy_path, "rb");
 	static char text[POL_MAX_BYTES + 1];
 	char err[512];
 	struct policy *p = NULL;
 	if (!f) {
-		perror("wbni-default.json");
+		perror(policy_path);
 		return 1;
 	}
 	size_t len = fread(text, 1, sizeof(text), f);
@@ -189,9 +358,24 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct world *w = make_world(p);
-	int passes = argc > 1 ? atoi(argv[1]) : 100;
 	int64_t ts[] = { day("2020-10-15"), day("2022-11-30") + 86399, day("2022-12-01"),
 			 day("2024-06-01") };
+
+	/* The sample: recipients and moments drawn as the listing passes draw
+	 * them, each with a random advisory. */
+	struct bcase *cases = malloc(sizeof(*cases) * (size_t)nsample);
+	if (!cases) {
+		fprintf(stderr, "out of memory\n");
+		return 1;
+	}
+	for (long i = 0; i < nsample; i++) {
+		cases[i].org = i % 10 == 0 ? (uint32_t)(rnd() % (NCSIRT + NOKTT + 1))
+					   : (uint32_t)(rnd() % NORGS);
+		cases[i].adv = (uint32_t)(rnd() % NADVS);
+		cases[i].t = ts[rnd() % 4];
+	}
+	if (export_path && export_world(export_path, p, w, cases, (size_t)nsample))
+		return 1;
 
 	/* warm-up */
 	struct pol_rctx ctx;
@@ -201,7 +385,7 @@ int main(int argc, char **argv)
 	for (uint32_t a = 0; a < w->nadvs; a++)
 		policy_decide(p, &ctx, a, &d);
 
-	double t_start = now();
+	double t_start = now(), c_start = cpu_now();
 	for (int i = 0; i < passes; i++) {
 		uint32_t org = i % 10 == 0 ? (uint32_t)(rnd() % (NCSIRT + NOKTT + 1))
 					   : (uint32_t)(rnd() % NORGS);
@@ -212,7 +396,20 @@ int main(int argc, char **argv)
 		}
 		total += w->nadvs;
 	}
-	double el = now() - t_start;
+	double el = now() - t_start, cel = cpu_now() - c_start;
+
+	/* The sample, each case on its own, repeated to ~10 million decisions. */
+	long reps = 10000000 / nsample > 0 ? 10000000 / nsample : 1;
+	uint64_t spermits = 0, stotal = 0;
+	double t3 = now(), c3 = cpu_now();
+	for (long r = 0; r < reps; r++)
+		for (long i = 0; i < nsample; i++) {
+			policy_rctx_init(p, w, cases[i].org, cases[i].t, &ctx);
+			policy_decide(p, &ctx, cases[i].adv, &d);
+			spermits += (uint64_t)d.permit;
+		}
+	stotal = (uint64_t)reps * (uint64_t)nsample;
+	double el3 = now() - t3, cel3 = cpu_now() - c3;
 
 	double t2 = now();
 	for (int i = 0; i < 100000; i++)
@@ -221,10 +418,18 @@ int main(int argc, char **argv)
 
 	printf("world: %u organisations, %u advisories; policy: %d rules\n", w->norgs, w->nadvs,
 	       policy_nrules(p));
-	printf("decisions: %llu in %.3f s = %.2f million/s (%.1f ns each); permits: %llu\n",
-	       (unsigned long long)total, el, (double)total / el / 1e6, el * 1e9 / (double)total,
-	       (unsigned long long)permits);
+	printf("decisions: %llu in %.3f s (%.3f s CPU) = %.2f million/s per CPU-second "
+	       "(%.1f ns each; %.2f million/s wall); permits: %llu\n",
+	       (unsigned long long)total, el, cel, (double)total / cel / 1e6,
+	       cel * 1e9 / (double)total, (double)total / el / 1e6, (unsigned long long)permits);
+	printf("sample: %ld cases x %ld, each policy_rctx_init + policy_decide: %.2f million/s "
+	       "per CPU-second (%.1f ns each; %.2f million/s wall); permits per pass: %llu\n",
+	       nsample, reps, (double)stotal / cel3 / 1e6, cel3 * 1e9 / (double)stotal,
+	       (double)stotal / el3 / 1e6, (unsigned long long)(spermits / (uint64_t)reps));
 	printf("policy_rctx_init: %.2f us each\n", el2 * 1e6 / 100000);
+	printf("rate listing %.0f\n", (double)total / cel);
+	printf("rate sample %.0f\n", (double)stotal / cel3);
+	free(cases);
 	world_free(w);
 	policy_free(p);
 	return 0;
