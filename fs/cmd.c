@@ -1294,7 +1294,8 @@ static const char visible_help[] =
 	"usage: advisoryfs -s STORE visible SLUG [--at T] [--json]\n"
 	"\n"
 	"Print the paths that SLUG's directory holds (what the mount shows under\n"
-	"SLUG/), one per line, sorted.  SLUG 'public' is the public view.\n"
+	"SLUG/, provider-metadata.json and openpgp/ included), one per line, sorted.\n"
+	"SLUG 'public' is the public view.\n"
 	"\n"
 	"  --at T    as of moment T: the policy, roles, memberships, embargoes,\n"
 	"            withdrawals and special cases in force at T, applied to the\n"
@@ -1386,8 +1387,19 @@ int cmd_visible(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	int rc = decide_env_open(ctx, "visible", argc, argv, 1, &env, &args);
 	if (rc == 0) {
+		/* the provider's files as the mount serves them (the provider
+		 * values and the key are the current ones, also with --at) */
+		struct view_provider prov;
 		struct view *v = NULL;
-		int r = view_build(env.p, env.w, env.org, env.at, &v);
+		int r = view_provider_load(env.st, &prov);
+		if (r) {
+			cmd_err("visible: %s", store_errmsg(env.st));
+			decide_env_close(&env);
+			return 1;
+		}
+		r = view_build(env.p, env.w, env.org, env.at, &v);
+		if (!r)
+			r = view_set_provider(v, &prov);
 		if (!r)
 			r = view_print(v, env.p, env.json, stdout);
 		if (r) {
@@ -1395,6 +1407,7 @@ int cmd_visible(struct cmd_ctx *ctx, int argc, char **argv)
 			rc = 1;
 		}
 		view_free(v);
+		view_provider_release(&prov);
 	}
 	decide_env_close(&env);
 	return rc;

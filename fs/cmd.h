@@ -34,6 +34,8 @@ int cmd_visible(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_explain(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_key(struct cmd_ctx *ctx, int argc, char **argv);
+/* fs/cmd_provider.c: `advisoryfs provider set|show|reset` */
+int cmd_provider(struct cmd_ctx *ctx, int argc, char **argv);
 
 /* fs/mount.c: `advisoryfs mount MOUNTPOINT [--as SLUG] [-f] [-d] [-o OPT,...]`
  * and the mount(8) form `advisoryfs STORE MOUNTPOINT [-o OPT,...]`

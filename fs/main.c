@@ -30,7 +30,9 @@ static const struct command commands[] = {
 	{ "policy", cmd_policy, "load, check or show the sharing policy" },
 	{ "visible", cmd_visible, "list what a recipient's directory holds" },
 	{ "explain", cmd_explain, "explain the decision for a recipient and an advisory" },
+	{ "audit", cmd_audit, "the disclosure ledger: list entries, verify the chain" },
 	{ "key", cmd_key, "the OpenPGP signing key: generate, show, export, sign, forget" },
+	{ "provider", cmd_provider, "the CSAF provider: publisher and base URL of the trees" },
 	{ "mount", cmd_mount, "mount the per-recipient trees" },
 };
 

@@ -5,7 +5,11 @@
  *   advisoryfs [-s STORE] mount MOUNTPOINT [--as SLUG] [-f] [-d] [-o OPT,...]
  *   advisoryfs STORE MOUNTPOINT [-o OPT,...]     (fstab: type fuse.advisoryfs)
  *
- * The mount is always read-only.  Everything that can fail for a reason
+ * The mount is always read-only, yet needs write access to the store:
+ * the disclosure ledger is written on the first open of each document by
+ * each recipient (mount_ledger.c).  With -o allow_other several accounts
+ * share it (mount_tenant.c, docs/MULTITENANT.md).  Everything that can
+ * fail for a reason
  * the user can fix (options, the store, the recipient) is checked before
  * the daemon forks, so the error reaches the terminal; SQLite connections
  * are opened only after the fork (a connection must not cross fork()).
@@ -159,6 +163,7 @@ static void mount_fs_free(struct fs *fs)
 	pthread_mutex_destroy(&fs->snap_lock);
 	pthread_mutex_destroy(&fs->watch_lock);
 	pthread_cond_destroy(&fs->watch_cond);
+	ledger_free(fs);
 	free(fs->store_path);
 	free(fs->as_slug);
 	free(fs);
@@ -171,8 +176,9 @@ static void mount_fs_free(struct fs *fs)
  * before the daemon forks).  Returns 0 or 1.
  */
 static int mount_fs_new(const char *store, const char *as, double timeout, unsigned poll_ms,
-			unsigned conns, int debug, struct fs **ret_fs)
+			unsigned conns, int debug, int shared, struct fs **ret_fs)
 {
+	char why[512];
 	struct fs *fs = calloc(1, sizeof(*fs));
 	struct store *st = NULL;
 	pthread_condattr_t ca;
@@ -194,6 +200,7 @@ static int mount_fs_new(const char *store, const char *as, double timeout, unsig
 	fs->timeout = timeout;
 	fs->poll_ms = poll_ms;
 	fs->debug = debug;
+	fs->shared = shared;
 	fs->uid = getuid();
 	fs->gid = getgid();
 	fs->next_gen = 1;
@@ -203,7 +210,9 @@ static int mount_fs_new(const char *store, const char *as, double timeout, unsig
 		goto fail;
 	}
 
-	r = store_open(store, STORE_RDONLY, &st);
+	/* writable: brings an older store's schema up to date (the readers
+	 * need it), and the ledger must be writable anyway */
+	r = store_open(store, 0, &st);
 	if (!r)
 		r = store_meta_key(st, fs->secret);
 	if (!r)
@@ -214,6 +223,10 @@ static int mount_fs_new(const char *store, const char *as, double timeout, unsig
 	}
 	store_close(st);
 	st = NULL;
+	if (ledger_init(fs, why, sizeof(why))) {
+		cmd_err("mount: %s", why);
+		goto fail;
+	}
 	if (as && world_org_find(fs->snap->w, as) == W_NONE) {
 		cmd_err("mount: no organisation '%s'", as);
 		goto fail;
@@ -238,11 +251,13 @@ struct mount_opts {
 	double timeout;
 	unsigned poll_ms;
 	unsigned conns;
+	unsigned checkpoint;    /* seconds between signed ledger checkpoints */
+	int shared;             /* -o allow_other was given */
 	int help;
 	char *bad;              /* the first unknown command-line option */
 };
 
-enum { MOUNT_KEY_HELP, MOUNT_KEY_IGNORE };
+enum { MOUNT_KEY_HELP, MOUNT_KEY_IGNORE, MOUNT_KEY_SHARED };
 
 #define MOUNT_OPT(t, field) { t, offsetof(struct mount_opts, field), 1 }
 
@@ -256,6 +271,8 @@ static const struct fuse_opt mount_opt_spec[] = {
 	MOUNT_OPT("timeout=%lf", timeout),
 	MOUNT_OPT("poll_ms=%u", poll_ms),
 	MOUNT_OPT("conns=%u", conns),
+	MOUNT_OPT("checkpoint=%u", checkpoint),
+	FUSE_OPT_KEY("allow_other", MOUNT_KEY_SHARED),
 	FUSE_OPT_KEY("-h", MOUNT_KEY_HELP),
 	FUSE_OPT_KEY("--help", MOUNT_KEY_HELP),
 	/* always read-only, nosuid and nodev; fstab words that mean nothing
@@ -286,6 +303,9 @@ static int mount_opt_proc(void *data, const char *arg, int key, struct fuse_args
 		return 0;
 	case MOUNT_KEY_IGNORE:
 		return 0;
+	case MOUNT_KEY_SHARED:
+		o->shared = 1;
+		return 1; /* for libfuse too */
 	case FUSE_OPT_KEY_OPT:
 		/* systemd's and mount(8)'s comments */
 		if (strncmp(arg, "x-", 2) == 0 || strncmp(arg, "comment=", 8) == 0)
@@ -325,9 +345,20 @@ static void mount_help(void)
 	       "                           (default: %d)\n"
 	       "    -o conns=N             SQLite connections for readers (default: %d,\n"
 	       "                           at most %d)\n"
+	       "    -o checkpoint=SECS     sign the disclosure ledger's head this often\n"
+	       "                           while recording, and at unmount, when the\n"
+	       "                           store has a signing key (default: %d; 0: only\n"
+	       "                           at unmount)\n"
+	       "    -o allow_other         several accounts share the mount: each sees\n"
+	       "                           public/ and the organisations bound to it\n"
+	       "                           ('org bind'), root sees everything; with --as,\n"
+	       "                           only SLUG's accounts and root may enter\n"
 	       "    -f                     stay in the foreground\n"
 	       "    -d                     debug output (implies -f)\n"
 	       "    -h, --help             this help\n"
+	       "The first open of each document by each recipient is written to the\n"
+	       "disclosure ledger ('advisoryfs audit') before it succeeds, so the store\n"
+	       "must be writable by the mounting account.\n"
 	       "Always mounted read-only, nosuid and nodev.  Accepted and ignored: rw, dev,\n"
 	       "suid, and the fstab words defaults, auto, noauto, user, nouser, users, owner,\n"
 	       "group, _netdev, nofail, x-* and comment=*.\n"
@@ -336,7 +367,8 @@ static void mount_help(void)
 	       "    /srv/ncsc.db  /srv/advisories  fuse.advisoryfs  ro,allow_other,nofail  0 0\n"
 	       "\n"
 	       "FUSE options:\n",
-	       FS_DEFAULT_TIMEOUT, FS_DEFAULT_POLL_MS, FS_DEFAULT_CONNS, FS_MAX_CONNS);
+	       FS_DEFAULT_TIMEOUT, FS_DEFAULT_POLL_MS, FS_DEFAULT_CONNS, FS_MAX_CONNS,
+	       FS_DEFAULT_CHECKPOINT);
 	fflush(stdout);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -368,7 +400,7 @@ static int mount_run(struct cmd_ctx *ctx, const char *fstab_store, int argc, cha
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct mount_opts o = { .timeout = FS_DEFAULT_TIMEOUT, .poll_ms = FS_DEFAULT_POLL_MS,
-				.conns = FS_DEFAULT_CONNS };
+				.conns = FS_DEFAULT_CONNS, .checkpoint = FS_DEFAULT_CHECKPOINT };
 	struct fuse_cmdline_opts c;
 	struct sigaction old_sigs[MOUNT_NSIGS];
 	struct fuse_session *se = NULL;
@@ -418,6 +450,10 @@ static int mount_run(struct cmd_ctx *ctx, const char *fstab_store, int argc, cha
 		rc = cmd_usage_error("mount", "conns must be 1 to %d", FS_MAX_CONNS);
 		goto out;
 	}
+	if (o.checkpoint > 86400) {
+		rc = cmd_usage_error("mount", "checkpoint must be 0 to 86400 seconds");
+		goto out;
+	}
 	if (!(o.timeout >= 0 && o.timeout <= 365.0 * 86400)) {
 		rc = cmd_usage_error("mount", "timeout must be 0 to 31536000 seconds");
 		goto out;
@@ -438,8 +474,9 @@ static int mount_run(struct cmd_ctx *ctx, const char *fstab_store, int argc, cha
 	    mount_add_fsname(&args, store))
 		goto oom;
 
-	if ((rc = mount_fs_new(store, o.as, o.timeout, o.poll_ms, o.conns, c.debug, &fs)))
+	if ((rc = mount_fs_new(store, o.as, o.timeout, o.poll_ms, o.conns, c.debug, o.shared, &fs)))
 		goto out;
+	fs->checkpoint_s = o.checkpoint;
 	rc = 1;
 	/* libfuse reports its own errors (unknown options, mount failures) */
 	if (!(se = fuse_session_new(&args, &fsop_ops, sizeof(fsop_ops), fs)))
@@ -458,7 +495,7 @@ static int mount_run(struct cmd_ctx *ctx, const char *fstab_store, int argc, cha
 		syslogging = 1;
 	}
 	fs->main_thread = pthread_self();
-	if (watch_start(fs))
+	if (ledger_start(fs) || watch_start(fs))
 		goto out;
 	fs_log(fs, FUSE_LOG_INFO, "serving '%s' at '%s'", store, c.mountpoint);
 
@@ -474,8 +511,10 @@ oom:
 	cmd_err("mount: out of memory");
 	rc = 1;
 out:
-	if (fs)
+	if (fs) {
 		watch_stop(fs); /* before unmounting: see mount_watch.c */
+		ledger_checkpoint(fs, 1); /* what this mount recorded, signed */
+	}
 	if (mounted)
 		fuse_session_unmount(se);
 	if (sigs)

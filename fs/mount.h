@@ -8,11 +8,15 @@
  *   mount_inode.c  the inode table (nodeid = pointer, lookup counts)   itab_
  *   mount_ops.c    the FUSE low-level operations                      fsop_
  *   mount_watch.c  the watcher thread: reload, diff, notify kernel     watch_
+ *   mount_tenant.c callers of a shared mount (allow_other): what each
+ *                  may see, owners and modes, entry timeouts           tenant_
+ *   mount_ledger.c the disclosure ledger: first opens recorded         ledger_
  *
  * Locks (the one place where their order is written down):
  *
  *   dh->lock           one open directory's listing (mount_ops.c)
- *   fh->lock           one open file's first-read (ledger) state (mount_ops.c)
+ *   fs->ledger.write_lock  the ledger connection, across one transaction
+ *   fs->ledger.set_lock    the set of disclosures already recorded
  *   fs->snap_lock      the pointer fs->snap (and so the generation)
  *   snap->lock         the lazily built views of one snapshot
  *   fs->itab.lock      the inode table: hash chains, nlookup, refs
@@ -20,11 +24,14 @@
  *   fs->watch_lock     the watcher's sleep and stop flag
  *
  *   Order: a lock may only be taken while holding locks above it in this
- *   list.  In practice dh->lock and fh->lock are the only ones ever held
- *   while taking another (a readdir resolves and looks up entries under
- *   its directory's lock; a first read resolves, and the ledger will take
- *   a store connection, under the file's lock); the others are leaves,
- *   held for a few instructions or, for snap->lock, one view_build().
+ *   list.  In practice dh->lock and fs->ledger.write_lock are the only
+ *   ones ever held while taking another (a readdir resolves and looks up
+ *   entries under its directory's lock; a ledger write checks and fills
+ *   the set under the write lock); the others are leaves, held for a few
+ *   instructions or, for snap->lock, one view_build().  The write lock is
+ *   held across one SQLite transaction (an fsync), never while resolving;
+ *   a checkpoint takes a pool connection under it (no request holds a
+ *   pool connection while waiting for the write lock).
  *   Nothing is held across a fuse_reply_*() or a fuse_lowlevel_notify_*()
  *   call: a notification can wait in the kernel for a request on the same
  *   directory (lookup, readdir) to be answered, and that request's handler
@@ -60,6 +67,7 @@
 #define FS_DEFAULT_POLL_MS 50
 #define FS_DEFAULT_CONNS 8
 #define FS_MAX_CONNS 64
+#define FS_DEFAULT_CHECKPOINT 60 /* seconds between signed ledger checkpoints */
 
 enum fs_type {
 	FS_ROOT,        /* root of a full mount: one directory per recipient */
@@ -69,6 +77,9 @@ enum fs_type {
 	FS_CHANGES,     /* <tlpdir>/changes.csv */
 	FS_YEAR,        /* <tlpdir>/<year>/ */
 	FS_FILE,        /* <year>/<name>.json[.sha256|.sha512|.asc] */
+	FS_PROVIDER,    /* <recipient>/provider-metadata.json */
+	FS_OPENPGP,     /* <recipient>/openpgp/ (only with a signing key) */
+	FS_PGPKEY,      /* openpgp/<FINGERPRINT>.asc */
 };
 
 /*
@@ -82,7 +93,7 @@ struct fs_id {
 	uint8_t kind;           /* enum view_kind (FS_FILE) */
 	uint16_t year;          /* FS_YEAR, FS_FILE */
 	const char *slug;       /* recipient (FS_RECIP and below) */
-	const char *docname;    /* FS_FILE: "<name>.json" */
+	const char *docname;    /* FS_FILE: "<name>.json"; FS_PGPKEY: "<FPR>.asc" */
 };
 
 struct fs_node {
@@ -118,6 +129,7 @@ struct fs_snap {
 	int64_t next_boundary;      /* the watcher rebuilds when the clock reaches it */
 	struct policy *p;
 	struct world *w;
+	struct view_provider prov;  /* provider values and key, read with the world */
 	pthread_mutex_t lock;
 	struct view **views;        /* [w->norgs]: protected by lock, built lazily */
 };
@@ -152,6 +164,34 @@ struct fs_pool {
 	unsigned max;                       /* constant */
 };
 
+/* The disclosure ledger of a mount (mount_ledger.c). */
+struct fs_ledger_key {
+	int64_t org_id;             /* store row id of the recipient; 0 for public */
+	int64_t version_id;         /* store row id of the version; 0: a free slot */
+};
+struct fs_ledger {
+	int initialised;            /* locks made (main thread only) */
+	pthread_mutex_t write_lock;
+	struct store_ledger *db;    /* protected by write_lock; NULL until ledger_start() */
+	int dirty;                  /* protected by write_lock: recorded since the last checkpoint */
+	int64_t cp_last;            /* protected by write_lock: last checkpoint attempt */
+	int cp_failing;             /* protected by write_lock: said so once already */
+	pthread_mutex_t set_lock;
+	struct fs_ledger_key *set;  /* protected by set_lock: open addressing, at most half full */
+	size_t cap, count;          /* protected by set_lock */
+};
+
+/* Who a request comes from (mount_tenant.c); lives for one request. */
+#define FS_CALLER_GROUPS 32
+struct fs_caller {
+	fuse_req_t req;
+	uid_t uid;
+	gid_t gid;
+	int ngroups;                /* supplementary groups; -1 until needed */
+	gid_t *groups;              /* small, or allocated when there are more */
+	gid_t small[FS_CALLER_GROUPS];
+};
+
 struct fs {
 	/* constant once the session runs: */
 	struct fuse_session *se;
@@ -162,11 +202,14 @@ struct fs {
 	int debug;
 	uid_t uid;
 	gid_t gid;
+	int shared;                 /* -o allow_other: several accounts (mount_tenant.c) */
+	unsigned checkpoint_s;      /* sign the ledger's head this often (0: only at exit) */
 	unsigned char secret[32];   /* store_meta_key(); wiped at exit */
 	struct fs_node *root;
 
 	struct fs_itab itab;
 	struct fs_pool pool;
+	struct fs_ledger ledger;
 
 	pthread_mutex_t snap_lock;
 	struct fs_snap *snap;       /* protected by snap_lock */
@@ -212,7 +255,8 @@ int snap_child(const struct fs *fs, const struct fs_node *parent, const char *na
  * The caller frees it with snap_list_free().  0 or -ENOMEM. */
 int snap_list(struct fs *fs, struct fs_snap *s, const struct fs_node *n, struct fs_list *ret);
 void snap_list_free(struct fs_list *l);
-/* Generated content of a file in s (index, changes, hash line): pointer
+/* Generated content of a file in s (index, changes, hash line, provider
+ * metadata, public key): pointer
  * into the view or into buf (at least 256 bytes).  Not for documents. */
 const char *snap_generated(const struct fs_snap *s, const struct fs_node *n,
 			   const struct fs_loc *loc, char *buf, size_t buflen, size_t *ret_len);
@@ -249,13 +293,48 @@ int itab_recipients(struct fs *fs, char ***ret_slugs, size_t *ret_n);
 
 /* ---- mount_ops.c ---- */
 extern const struct fuse_lowlevel_ops fsop_ops;
+
+/* ---- mount_ledger.c ---- */
+/* Before the daemon forks: make the locks, check that the ledger can be
+ * written and load what it holds.  0, or -errno with a line in err. */
+int ledger_init(struct fs *fs, char *err, size_t errlen);
+/* After the fork, before requests: open the ledger's connection.  0 or
+ * -errno (logged). */
+int ledger_start(struct fs *fs);
+/* Close and free (accepts a ledger never initialised). */
+void ledger_free(struct fs *fs);
+/* Sign the ledger's head with the store's key when this mount recorded
+ * something since the last checkpoint, every fs->checkpoint_s seconds (the
+ * watcher calls it on each poll) or now with final (at unmount).  Quiet
+ * when the store has no signing key; errors are logged. */
+void ledger_checkpoint(struct fs *fs, int final);
 /*
- * The disclosure ledger hook: called before the first byte of an advisory
- * version is returned to a reader of recipient org.  A non-zero return
- * fails the read with EIO.
+ * Record the disclosure of the document at loc (resolved in s: an
+ * FS_FILE of kind VIEW_JSON) with the bytes served, read by uid, unless
+ * its recipient already received that version.  Called by open, so before
+ * any byte is returned.  0, or -EIO (logged) / -ENOMEM: the open fails.
  */
-int fs_ledger_record(struct fs *fs, const struct fs_snap *s, uint32_t org, uint32_t adv,
-		     uid_t uid);
+int fs_ledger_record(struct fs *fs, const struct fs_snap *s, const struct fs_loc *loc,
+		     const void *bytes, size_t len, uid_t uid);
+
+/* ---- mount_tenant.c ---- */
+void tenant_caller_init(struct fs_caller *c, fuse_req_t req);
+void tenant_caller_release(struct fs_caller *c);
+/* Whether c may see recipient org (index into s->w->orgs; W_NONE for an
+ * --as recipient that is gone).  Always 1 unless fs->shared. */
+int tenant_may(const struct fs *fs, const struct fs_snap *s, struct fs_caller *c, uint32_t org);
+/* Whether c may see name under parent: only names under the root depend
+ * on the caller. */
+int tenant_may_enter(const struct fs *fs, const struct fs_snap *s, struct fs_caller *c,
+		     const struct fs_node *parent, const char *name);
+/* Whether c may use node n, resolved at loc (open, opendir). */
+int tenant_may_loc(const struct fs *fs, const struct fs_snap *s, struct fs_caller *c,
+		   const struct fs_node *n, const struct fs_loc *loc);
+/* Entry timeout (positive and negative) for name under parent. */
+double tenant_entry_timeout(const struct fs *fs, const struct fs_node *parent, const char *name);
+/* Owner, group and mode of a shared mount's node (snap_attr() calls it). */
+void tenant_own(const struct fs *fs, const struct fs_snap *s, const struct fs_node *n,
+		const struct fs_loc *loc, struct stat *st);
 
 /* ---- mount_watch.c ---- */
 /* Open the watcher's connection and start the thread.  0 or -errno. */

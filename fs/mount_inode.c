@@ -174,7 +174,7 @@ static struct fs_node *itab_node_new(const struct fs *fs, struct fs_node *parent
 {
 	size_t nlen = strlen(name);
 	size_t slen = id->type == FS_RECIP ? strlen(id->slug) + 1 : 0;
-	size_t dlen = id->type == FS_FILE ? strlen(id->docname) + 1 : 0;
+	size_t dlen = id->type == FS_FILE || id->type == FS_PGPKEY ? strlen(id->docname) + 1 : 0;
 	struct fs_node *n = calloc(1, sizeof(*n) + nlen + 1 + slen + dlen);
 	if (!n)
 		return NULL;

@@ -31,8 +31,14 @@
  * from its cache the kernel asks for the attributes through the open
  * file, which then fail with EIO too (a stat by name gives ENOENT).
  *
- * Sections: helpers, the ledger hook, entries, attributes, directories,
- * files, extended attributes, the ops table.
+ * A shared mount (-o allow_other) answers the names under its root per
+ * caller and gives the kernel zero entry timeouts for them; owners and
+ * modes make the kernel refuse the rest (mount_tenant.c).  Opening a
+ * document records its first disclosure to the recipient in the ledger
+ * before the open succeeds (mount_ledger.c).
+ *
+ * Sections: helpers, entries, attributes, directories, files, extended
+ * attributes, the ops table.
  */
 #include "mount.h"
 
@@ -47,6 +53,7 @@
 
 static const char fsop_xa_rules[] = "user.advisoryfs.rules";
 static const char fsop_xa_basis[] = "user.advisoryfs.basis";
+static const char fsop_xa_dist[] = "user.advisoryfs.dist";   /* view_dist_json() */
 
 /*
  * An open file.  Reference counted: the kernel sends RELEASE as soon as it
@@ -60,8 +67,6 @@ struct fsop_fh {
 	int64_t version_id;         /* documents and signatures */
 	char *data;                 /* what the file serves; owned */
 	size_t len;
-	pthread_mutex_t lock;       /* serialises the ledger call of the first read */
-	atomic_int recorded;        /* ledger written: set under lock, read without */
 };
 
 /* An open directory. */
@@ -81,7 +86,7 @@ static struct fs *fsop_fs(fuse_req_t req)
 static int fsop_is_dir(const struct fs_node *n)
 {
 	return n->id.type == FS_ROOT || n->id.type == FS_RECIP || n->id.type == FS_TLPDIR ||
-	       n->id.type == FS_YEAR;
+	       n->id.type == FS_YEAR || n->id.type == FS_OPENPGP;
 }
 
 /* Documents and signatures come from the store; the rest is generated. */
@@ -90,43 +95,17 @@ static int fsop_is_stored(const struct fs_node *n)
 	return n->id.type == FS_FILE && (n->id.kind == VIEW_JSON || n->id.kind == VIEW_ASC);
 }
 
-/* ---- the ledger hook -------------------------------------------------------------------- */
-
-/*
- * Record the disclosure of advisory adv (index into s->w->advs, in the
- * version s->w->advs[adv].version_id) to recipient org (index into
- * s->w->orgs) read by uid, before the first byte of it is returned
- * (SPEC.md section 4).  Called once per open file, on its first read; the
- * ledger itself decides whether this is the first disclosure of the
- * version to the recipient (it persists across mounts, this mount does
- * not).  Returns 0, or -errno to fail the read with EIO.
- *
- * TODO(issue "Multi-tenant mounts and the disclosure ledger"): write the
- * hash-chained ledger record (time, recipient, uid, advisory id, version,
- * sha256, determining rules) through a pooled store connection.  For now
- * a no-op.
- */
-int fs_ledger_record(struct fs *fs, const struct fs_snap *s, uint32_t org, uint32_t adv,
-		     uid_t uid)
-{
-	(void)fs;
-	(void)s;
-	(void)org;
-	(void)adv;
-	(void)uid;
-	return 0;
-}
-
 /* ---- entries ---------------------------------------------------------------------------- */
 
 /*
- * Decide the entry for name under parent in snapshot s.  Returns 0 with
- * e->ino the child's nodeid (one lookup added) or 0 for a negative entry
- * (cached like a positive one: the watcher invalidates it when the name
- * appears); or -errno.
+ * Decide the entry for name under parent in snapshot s for caller c.
+ * Returns 0 with e->ino the child's nodeid (one lookup added) or 0 for a
+ * negative entry (cached like a positive one: the watcher invalidates it
+ * when the name appears; in a shared mount, names under the root are not
+ * cached at all, see mount_tenant.c); or -errno.
  */
-static int fsop_entry(struct fs *fs, struct fs_snap *s, struct fs_node *parent, const char *name,
-		      struct fuse_entry_param *e)
+static int fsop_entry(struct fs *fs, struct fs_snap *s, struct fs_caller *c,
+		      struct fs_node *parent, const char *name, struct fuse_entry_param *e)
 {
 	char docbuf[FS_NAME_MAX + 1];
 	struct fs_id id;
@@ -135,9 +114,11 @@ static int fsop_entry(struct fs *fs, struct fs_snap *s, struct fs_node *parent, 
 	int r;
 
 	memset(e, 0, sizeof(*e));
-	e->entry_timeout = fs->timeout;
+	e->entry_timeout = tenant_entry_timeout(fs, parent, name);
 	e->attr_timeout = fs->timeout;
 	r = snap_child(fs, parent, name, &id, docbuf);
+	if (!r && !tenant_may_enter(fs, s, c, parent, name))
+		r = -ENOENT; /* another organisation's: as if it did not exist */
 	if (!r)
 		r = snap_resolve(fs, s, &id, &loc);
 	if (r == -ENOENT)
@@ -156,18 +137,21 @@ static void fsop_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *fs = fsop_fs(req);
 	struct fs_node *p = itab_node(fs, parent);
 	struct fuse_entry_param e;
+	struct fs_caller c;
 	int r;
 
+	tenant_caller_init(&c, req);
 	for (int tries = 0;; tries++) {
 		struct fs_snap *s = snap_get(fs);
 		uint64_t gen = s->gen;
-		r = fsop_entry(fs, s, p, name, &e);
+		r = fsop_entry(fs, s, &c, p, name, &e);
 		snap_put(s);
 		if (r || tries >= FSOP_RETRIES || snap_gen(fs) == gen)
 			break;
 		if (e.ino)
 			itab_forget(fs, itab_node(fs, e.ino), 1);
 	}
+	tenant_caller_release(&c);
 	if (r) {
 		fuse_reply_err(req, -r);
 		return;
@@ -233,6 +217,7 @@ static void fsop_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	struct fs_snap *s;
 	struct fsop_dh *dh;
 	struct fs_loc loc;
+	struct fs_caller c;
 	int r;
 
 	if (!fsop_is_dir(n)) {
@@ -244,18 +229,25 @@ static void fsop_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 		return;
 	}
 	pthread_mutex_init(&dh->lock, NULL);
+	tenant_caller_init(&c, req);
 	s = snap_get(fs);
 	r = snap_resolve(fs, s, &n->id, &loc);
+	/* the kernel's permission check came first; this one holds even if not */
+	if (!r && !tenant_may_loc(fs, s, &c, n, &loc))
+		r = -ENOENT;
 	if (!r)
 		r = snap_list(fs, s, n, &dh->list);
 	dh->gen = s->gen;
 	snap_put(s);
+	tenant_caller_release(&c);
 	if (r) {
 		pthread_mutex_destroy(&dh->lock);
 		free(dh);
 		fuse_reply_err(req, -r);
 		return;
 	}
+	/* no cache_readdir: the kernel must not keep listings, whose names
+	 * under the root of a shared mount depend on who reads them */
 	fi->fh = (uint64_t)(uintptr_t)dh;
 	if (fuse_reply_open(req, fi) != 0) {
 		snap_list_free(&dh->list);
@@ -292,12 +284,14 @@ static void fsop_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off
 	struct fs_node **added = NULL;
 	size_t pos = 0, nadded = 0;
 	char *buf = malloc(size ? size : 1);
+	struct fs_caller c;
 	int r = 0;
 
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	tenant_caller_init(&c, req);
 	pthread_mutex_lock(&dh->lock);
 	for (int tries = 0;; tries++) {
 		struct fs_snap *s = snap_get(fs);
@@ -324,6 +318,10 @@ static void fsop_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off
 		for (off_t i = off < 0 ? 0 : off; i < (off_t)dh->list.n + 2; i++) {
 			size_t rem = size - pos, ent;
 			const char *name;
+			/* filtered per request: the listing is the opener's, the
+			 * reader may be another (a passed descriptor) */
+			if (i >= 2 && !tenant_may_enter(fs, s, &c, n, dh->list.ents[i - 2].name))
+				continue; /* another organisation's name */
 			if (i < 2) {
 				const struct fs_node *d = i == 0 || !n->parent ? n : n->parent;
 				struct fuse_entry_param e = { .ino = 0 };
@@ -335,10 +333,10 @@ static void fsop_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off
 			} else if (plus) {
 				struct fuse_entry_param e;
 				name = dh->list.ents[i - 2].name;
-				if ((r = fsop_entry(fs, s, n, name, &e)))
+				if ((r = fsop_entry(fs, s, &c, n, name, &e)))
 					break;
 				if (!e.ino)
-					continue; /* cannot happen: the list is from s */
+					continue; /* cannot happen: the list is from s, filtered */
 				ent = fuse_add_direntry_plus(req, buf + pos, rem, name, &e, i + 1);
 				if (ent > rem) {
 					itab_forget(fs, itab_node(fs, e.ino), 1);
@@ -364,6 +362,7 @@ static void fsop_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off
 		r = 0;
 	}
 	pthread_mutex_unlock(&dh->lock);
+	tenant_caller_release(&c);
 	if (r && !pos) {
 		fuse_reply_err(req, -r);
 	} else if (fuse_reply_buf(req, buf, pos) != 0) {
@@ -403,7 +402,6 @@ static void fsop_fh_put(struct fsop_fh *fh)
 	if (!fh || atomic_fetch_sub(&fh->refs, 1) != 1)
 		return;
 	free(fh->data);
-	pthread_mutex_destroy(&fh->lock);
 	free(fh);
 }
 
@@ -451,6 +449,7 @@ static void fsop_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fsop_fh *fh;
 	struct fs_snap *s;
 	struct fs_loc loc;
+	struct fs_caller c;
 	int r;
 
 	if (fsop_is_dir(n)) {
@@ -465,16 +464,25 @@ static void fsop_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	pthread_mutex_init(&fh->lock, NULL);
 	atomic_init(&fh->refs, 1);
 	fh->node = n;
+	tenant_caller_init(&c, req);
 	s = snap_get(fs);
 	atomic_init(&fh->gen, s->gen);
-	atomic_init(&fh->recorded, 0);
 	r = snap_resolve(fs, s, &n->id, &loc);
+	/* the kernel's permission check came first; this one holds even if not */
+	if (!r && !tenant_may_loc(fs, s, &c, n, &loc))
+		r = -ENOENT;
 	if (!r)
 		r = fsop_fh_fill(fs, s, &loc, fh);
+	/* a document's first disclosure to its recipient is in the ledger
+	 * before the open succeeds, so before any byte can be read; no entry,
+	 * no bytes (SPEC.md section 4) */
+	if (!r && n->id.type == FS_FILE && n->id.kind == VIEW_JSON &&
+	    fs_ledger_record(fs, s, &loc, fh->data, fh->len, c.uid))
+		r = -EIO;
 	snap_put(s);
+	tenant_caller_release(&c);
 	if (r) {
 		fsop_fh_put(fh);
 		fuse_reply_err(req, -r);
@@ -503,28 +511,6 @@ static int fsop_fh_check(struct fs *fs, struct fs_snap *s, const struct fsop_fh 
 	return len == fh->len && (!len || memcmp(c, fh->data, len) == 0) ? 0 : -EIO;
 }
 
-/* The first read of a document: the ledger, before any byte.  0 or -EIO. */
-static int fsop_first_read(fuse_req_t req, struct fs *fs, struct fs_snap *s, struct fsop_fh *fh)
-{
-	const struct fs_node *n = fh->node;
-	struct fs_loc loc;
-	int r = 0;
-
-	if (n->id.type != FS_FILE || n->id.kind != VIEW_JSON || atomic_load(&fh->recorded))
-		return 0;
-	pthread_mutex_lock(&fh->lock);
-	if (!atomic_load(&fh->recorded)) {
-		r = snap_resolve(fs, s, &n->id, &loc);
-		if (!r)
-			r = fs_ledger_record(fs, s, loc.org, loc.v->docs[loc.doc].adv,
-					     fuse_req_ctx(req)->uid);
-		if (!r)
-			atomic_store(&fh->recorded, 1);
-	}
-	pthread_mutex_unlock(&fh->lock);
-	return r ? -EIO : 0;
-}
-
 static void fsop_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
@@ -543,8 +529,6 @@ static void fsop_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		else
 			atomic_store(&fh->gen, s->gen);
 	}
-	if (!r)
-		r = fsop_first_read(req, fs, s, fh);
 	snap_put(s);
 	if (r) {
 		fuse_reply_err(req, -r);
@@ -631,9 +615,13 @@ static void fsop_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size
 		which = 0;
 	else if (!strcmp(name, fsop_xa_basis))
 		which = 1;
+	else if (!strcmp(name, fsop_xa_dist))
+		which = 2;
 	if (!r && (which < 0 || n->id.type != FS_FILE || n->id.kind != VIEW_JSON))
 		r = -ENODATA;
-	if (!r)
+	if (!r && which == 2)
+		r = view_dist_json(loc.v, s->p, (uint32_t)loc.doc, &val, &len);
+	else if (!r)
 		r = fsop_xattr_value(s, &loc, which, &val, &len);
 	snap_put(s);
 	if (r)
@@ -645,7 +633,8 @@ static void fsop_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size
 
 static void fsop_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	static const char names[] = "user.advisoryfs.rules\0user.advisoryfs.basis";
+	static const char names[] =
+		"user.advisoryfs.rules\0user.advisoryfs.basis\0user.advisoryfs.dist";
 	struct fs *fs = fsop_fs(req);
 	struct fs_node *n = itab_node(fs, ino);
 	struct fs_snap *s = snap_get(fs);

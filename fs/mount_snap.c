@@ -8,6 +8,10 @@
  * the watcher (mount_watch.c) loads a new one when the store or the time
  * moves and swaps the pointer, so a request never sees half of a change.
  *
+ * A snapshot also holds the provider values and the signing key
+ * (view_provider_load()), read from the store with the world, so that
+ * provider-metadata.json and openpgp/ follow `provider set` and `key`.
+ *
  * This file also knows the shape of the tree (SPEC.md section 2): which
  * names a directory can hold (snap_child), whether a node is visible in a
  * snapshot and where (snap_resolve), its attributes (snap_attr), listings
@@ -37,6 +41,7 @@ static void snap_free(struct fs_snap *s)
 	free(s->views);
 	world_free(s->w);
 	policy_free(s->p);
+	view_provider_release(&s->prov);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -66,7 +71,8 @@ int snap_load(struct store *st, uint64_t gen, struct fs_snap **ret_snap)
 	/* the sequence first: a change committed meanwhile is seen again */
 	if ((r = store_change_seq(st, &s->change_seq)) ||
 	    (r = store_policy_get(st, AU_T_MAX, &s->p, NULL, NULL)) ||
-	    (r = store_world_load(st, s->p, s->t, &s->w)) || (r = snap_boundary(st, s)))
+	    (r = store_world_load(st, s->p, s->t, &s->w)) || (r = snap_boundary(st, s)) ||
+	    (r = view_provider_load(st, &s->prov)))
 		goto fail;
 	s->views = calloc(s->w->norgs ? s->w->norgs : 1, sizeof(*s->views));
 	if (!s->views) {
@@ -112,8 +118,14 @@ int snap_view(struct fs_snap *s, const char *slug, uint32_t *ret_org, const stru
 	if (org == W_NONE || org >= s->w->norgs)
 		return -ENOENT;
 	pthread_mutex_lock(&s->lock);
-	if (!s->views[org])
-		r = view_build(s->p, s->w, org, s->t, &s->views[org]);
+	if (!s->views[org]) {
+		struct view *v = NULL;
+		r = view_build(s->p, s->w, org, s->t, &v);
+		if (!r && (r = view_set_provider(v, &s->prov)))
+			view_free(v);
+		if (!r)
+			s->views[org] = v;
+	}
 	const struct view *v = s->views[org];
 	pthread_mutex_unlock(&s->lock);
 	if (r)
@@ -127,7 +139,8 @@ int snap_view(struct fs_snap *s, const char *slug, uint32_t *ret_org, const stru
 
 static int snap_is_dir(uint8_t type)
 {
-	return type == FS_ROOT || type == FS_RECIP || type == FS_TLPDIR || type == FS_YEAR;
+	return type == FS_ROOT || type == FS_RECIP || type == FS_TLPDIR || type == FS_YEAR ||
+	       type == FS_OPENPGP;
 }
 
 /* A year folder name: exactly four digits. */
@@ -169,12 +182,28 @@ int snap_child(const struct fs *fs, const struct fs_node *parent, const char *na
 		break;
 	case FS_RECIP: {
 		int d = view_dir_find(name);
+		if (strcmp(name, VIEW_PROVIDER_FILE) == 0) {
+			id.type = FS_PROVIDER;
+			break;
+		}
+		if (strcmp(name, VIEW_OPENPGP_DIR) == 0) {
+			id.type = FS_OPENPGP;
+			break;
+		}
 		if (d < 0)
 			return -ENOENT;
 		id.type = FS_TLPDIR;
 		id.dir = (uint8_t)d;
 		break;
 	}
+	case FS_OPENPGP:
+		/* which key is decided by snap_resolve() */
+		if (len <= 4 || strcmp(name + len - 4, ".asc") != 0)
+			return -ENOENT;
+		memcpy(docbuf, name, len + 1);
+		id.type = FS_PGPKEY;
+		id.docname = docbuf;
+		break;
 	case FS_TLPDIR:
 		if (strcmp(name, "index.txt") == 0)
 			id.type = FS_INDEX;
@@ -236,6 +265,17 @@ int snap_resolve(struct fs *fs, struct fs_snap *s, const struct fs_id *id, struc
 		return r;
 	if (id->type == FS_RECIP)
 		goto out;
+	if (id->type == FS_PROVIDER) {
+		if (!loc.v->provider_json)
+			return -ENOENT;
+		goto out;
+	}
+	if (id->type == FS_OPENPGP || id->type == FS_PGPKEY) {
+		if (!loc.v->pgp_name ||
+		    (id->type == FS_PGPKEY && strcmp(id->docname, loc.v->pgp_name) != 0))
+			return -ENOENT;
+		goto out;
+	}
 	if (id->dir >= VIEW_NDIRS || !loc.v->dirs[id->dir].nyears)
 		return -ENOENT;
 	if (id->type == FS_TLPDIR || id->type == FS_INDEX || id->type == FS_CHANGES)
@@ -279,8 +319,19 @@ static void snap_fill(const struct fs *fs, const struct fs_node *n, int isdir, i
 	st->st_ctim = st->st_mtim;
 }
 
+static void snap_attr_of(const struct fs *fs, struct fs_snap *s, const struct fs_node *n,
+			 const struct fs_loc *loc, struct stat *ret_st);
+
 void snap_attr(const struct fs *fs, struct fs_snap *s, const struct fs_node *n,
 	       const struct fs_loc *loc, struct stat *ret_st)
+{
+	snap_attr_of(fs, s, n, loc, ret_st);
+	/* owners and modes of a shared mount (mount_tenant.c) */
+	tenant_own(fs, s, n, loc, ret_st);
+}
+
+static void snap_attr_of(const struct fs *fs, struct fs_snap *s, const struct fs_node *n,
+			 const struct fs_loc *loc, struct stat *ret_st)
 {
 	const struct view *v = loc->v;
 	nlink_t sub = 0;
@@ -298,10 +349,21 @@ void snap_attr(const struct fs *fs, struct fs_snap *s, const struct fs_node *n,
 		return;
 	}
 	case FS_RECIP:
-		if (v)
+		if (v) {
 			for (int d = 0; d < VIEW_NDIRS; d++)
 				sub += v->dirs[d].nyears ? 1 : 0;
+			sub += v->pgp_name ? 1 : 0;
+		}
 		snap_fill(fs, n, 1, 0, v ? v->mtime : 0, 2 + sub, ret_st);
+		return;
+	case FS_PROVIDER:
+		snap_fill(fs, n, 0, (int64_t)v->provider_len, v->mtime, 1, ret_st);
+		return;
+	case FS_OPENPGP:
+		snap_fill(fs, n, 1, 0, v->pgp_mtime, 2, ret_st);
+		return;
+	case FS_PGPKEY:
+		snap_fill(fs, n, 0, (int64_t)v->pgp_key_len, v->pgp_mtime, 1, ret_st);
 		return;
 	case FS_TLPDIR:
 		snap_fill(fs, n, 1, 0, v->dirs[n->id.dir].mtime, 2 + v->dirs[n->id.dir].nyears,
@@ -378,6 +440,13 @@ static void snap_enumerate(struct fs_snap *s, const struct fs_node *n, const str
 		for (int d = 0; d < VIEW_NDIRS; d++)
 			if (v->dirs[d].nyears)
 				snap_emit(e, 1, view_dir_name(d), NULL);
+		if (v->pgp_name)
+			snap_emit(e, 1, VIEW_OPENPGP_DIR, NULL);
+		if (v->provider_json)
+			snap_emit(e, 0, VIEW_PROVIDER_FILE, NULL);
+		return;
+	case FS_OPENPGP:
+		snap_emit(e, 0, v->pgp_name, NULL);
 		return;
 	case FS_TLPDIR: {
 		const struct view_dir *vd = &v->dirs[n->id.dir];
@@ -454,6 +523,12 @@ const char *snap_generated(const struct fs_snap *s, const struct fs_node *n,
 	case FS_CHANGES:
 		*ret_len = v->dirs[n->id.dir].changes_len;
 		return v->dirs[n->id.dir].changes_csv;
+	case FS_PROVIDER:
+		*ret_len = v->provider_len;
+		return v->provider_json;
+	case FS_PGPKEY:
+		*ret_len = v->pgp_key_len;
+		return v->pgp_key;
 	case FS_FILE:
 		if (n->id.kind == VIEW_SHA256 || n->id.kind == VIEW_SHA512) {
 			*ret_len = view_hash_line(v, (uint32_t)loc->doc, n->id.kind, buf, buflen);

@@ -18,9 +18,10 @@
  *   - a node that stopped being visible: fuse_lowlevel_notify_inval_inode
  *     (drops cached pages, so an open file cannot serve them from the page
  *     cache) and fuse_lowlevel_notify_delete on its name;
- *   - a node whose size, mtime, link count or content changed (a new
- *     version of a document: same path, same inode, new bytes; index.txt,
- *     changes.csv, directories whose listing changed): inval_inode;
+ *   - a node whose size, mtime, link count, owner, mode or content
+ *     changed (a new version of a document: same path, same inode, new
+ *     bytes; index.txt, changes.csv, directories whose listing changed;
+ *     an organisation bound to other accounts): inval_inode;
  *   - a directory's names that appeared: inval_entry, to drop the
  *     negative dentries the kernel may cache for them.
  * -ENOENT from a notification only means the kernel had nothing cached.
@@ -163,7 +164,8 @@ static int watch_content_differs(const struct fs_snap *o, const struct fs_snap *
 
 	if (node->id.type == FS_FILE && (node->id.kind == VIEW_JSON || node->id.kind == VIEW_ASC))
 		return snap_adv(lo)->version_id != snap_adv(ln)->version_id;
-	if (node->id.type != FS_FILE && node->id.type != FS_INDEX && node->id.type != FS_CHANGES)
+	if (node->id.type != FS_FILE && node->id.type != FS_INDEX && node->id.type != FS_CHANGES &&
+	    node->id.type != FS_PROVIDER && node->id.type != FS_PGPKEY)
 		return 0;
 	const char *a = snap_generated(o, node, lo, bo, sizeof(bo), &lenA);
 	const char *b = snap_generated(nw, node, ln, bn, sizeof(bn), &lenB);
@@ -240,8 +242,12 @@ static void watch_diff_node(struct fs *fs, struct fs_snap *o, struct fs_snap *nw
 		changed = 1; /* visible again under a node the kernel kept */
 	} else {
 		snap_attr(fs, o, node, &lo, &so);
+		/* owner and mode too: a binding changed (mount_tenant.c), and the
+		 * kernel checks permissions on the attributes it caches */
 		changed = so.st_size != sn.st_size || so.st_mtime != sn.st_mtime ||
-			  so.st_nlink != sn.st_nlink || watch_content_differs(o, nw, node, &lo, &ln);
+			  so.st_nlink != sn.st_nlink || so.st_uid != sn.st_uid ||
+			  so.st_gid != sn.st_gid || so.st_mode != sn.st_mode ||
+			  watch_content_differs(o, nw, node, &lo, &ln);
 	}
 	if (S_ISDIR(sn.st_mode)) {
 		int lr = watch_diff_listing(fs, o, nw, node, q);
@@ -392,6 +398,7 @@ static void *watch_main(void *arg)
 			break;
 		}
 		watch_tick(fs, &check_seq, &failing);
+		ledger_checkpoint(fs, 0); /* mount_ledger.c: when due, sign the head */
 		pthread_mutex_lock(&fs->watch_lock);
 	}
 	pthread_mutex_unlock(&fs->watch_lock);

@@ -6,6 +6,11 @@
  * generates each folder's index.txt and changes.csv.  Everything a
  * listing, a lookup or a getattr needs is then a binary search or an
  * array index; sizes of generated files are exact before any read.
+ *
+ * view_set_provider() adds the CSAF provider's own files to a view:
+ * provider-metadata.json, generated per recipient from the provider
+ * values of the store (view_provider_load()), and openpgp/ with the
+ * store's public key.
  */
 #include "view.h"
 
@@ -13,7 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "csaf.h"
+#include "pgp.h"
+#include "store.h"
 #include "util.h"
 
 static const char *const dir_names[VIEW_NDIRS] = { "white", "green", "amber", "red" };
@@ -185,10 +194,308 @@ void view_free(struct view *v)
 		free(v->dirs[i].index_txt);
 		free(v->dirs[i].changes_csv);
 	}
+	free(v->provider_json);
+	free(v->pgp_name);
+	free(v->pgp_key);
 	free(v->docs);
 	free(v->years);
 	free(v);
 }
+
+/* ---- the provider's files ---------------------------------------------------------------- */
+
+void view_provider_release(struct view_provider *prov)
+{
+	if (!prov)
+		return;
+	free(prov->base_url);
+	free(prov->publisher_name);
+	free(prov->namespace_url);
+	free(prov->category);
+	free(prov->contact);
+	free(prov->issuing_authority);
+	free(prov->pubkey);
+	memset(prov, 0, sizeof(*prov));
+}
+
+/*
+ * One meta value into *ret (allocated), or a copy of def when it is not
+ * set (NULL def: *ret stays NULL).  0 or -errno.
+ */
+static int provider_value(struct store *st, const char *key, const char *def, char **ret)
+{
+	size_t len = 0;
+	int r = store_meta_get(st, key, ret, &len);
+	if (r == -ENOENT) {
+		*ret = NULL;
+		if (def && !(*ret = strdup(def)))
+			return -ENOMEM;
+		return 0;
+	}
+	return r;
+}
+
+/* Whether the stored public key parses and is the one signing_fpr names;
+ * its creation time in *ret_created. */
+static int provider_key_ok(const struct view_provider *prov, int64_t *ret_created)
+{
+	struct pgp_key *key = NULL;
+	char hex[PGP_FPR_HEX_LEN];
+	int ok = 0;
+	if (pgp_key_from_public(prov->pubkey, prov->pubkey_len, &key) == 0) {
+		pgp_fingerprint_hex(key, hex);
+		ok = strcmp(hex, prov->fpr) == 0;
+		*ret_created = pgp_key_created(key);
+	}
+	pgp_key_free(key);
+	return ok;
+}
+
+int view_provider_load(struct store *st, struct view_provider *ret)
+{
+	struct view_provider prov;
+	char *fpr = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(&prov, 0, sizeof(prov));
+	if ((r = provider_value(st, VIEW_META_BASE_URL, VIEW_DEFAULT_BASE_URL, &prov.base_url)) ||
+	    (r = provider_value(st, VIEW_META_PUBLISHER, VIEW_DEFAULT_PUBLISHER,
+				&prov.publisher_name)) ||
+	    (r = provider_value(st, VIEW_META_NAMESPACE, VIEW_DEFAULT_NAMESPACE,
+				&prov.namespace_url)) ||
+	    (r = provider_value(st, VIEW_META_CATEGORY, VIEW_DEFAULT_CATEGORY, &prov.category)) ||
+	    (r = provider_value(st, VIEW_META_CONTACT, NULL, &prov.contact)) ||
+	    (r = provider_value(st, VIEW_META_AUTHORITY, NULL, &prov.issuing_authority)))
+		goto fail;
+	/* the key: both values, or none */
+	r = store_meta_get(st, "signing_fpr", &fpr, &len);
+	if (r == 0 && len == PGP_FPR_HEX_LEN - 1) {
+		memcpy(prov.fpr, fpr, len + 1);
+		r = store_meta_get(st, "signing_pubkey", &prov.pubkey, &prov.pubkey_len);
+		if (r == 0 && !provider_key_ok(&prov, &prov.key_created)) {
+			free(prov.pubkey);
+			prov.pubkey = NULL;
+			prov.pubkey_len = 0;
+		}
+	}
+	free(fpr);
+	if (r && r != -ENOENT)
+		goto fail;
+	if (!prov.pubkey)
+		prov.fpr[0] = 0;
+	*ret = prov;
+	return 0;
+fail:
+	view_provider_release(&prov);
+	return r;
+}
+
+/* BASE/<slug>/<rest> as a new cJSON string, or NULL. */
+static cJSON *provider_url(const struct view_provider *prov, const char *slug, const char *rest)
+{
+	char *u = NULL;
+	if (asprintf(&u, "%s/%s/%s", prov->base_url, slug, rest) < 0)
+		return NULL;
+	cJSON *j = cJSON_CreateString(u);
+	free(u);
+	return j;
+}
+
+/* Add item to parent under name; false (and item freed) when either is NULL. */
+static int provider_add(cJSON *parent, const char *name, cJSON *item)
+{
+	if (!parent || !item) {
+		cJSON_Delete(item);
+		return 0;
+	}
+	return cJSON_AddItemToObject(parent, name, item) ? 1 : (cJSON_Delete(item), 0);
+}
+
+static void json_put(char *out, size_t *o, char c)
+{
+	if (out)
+		out[*o] = c;
+	(*o)++;
+}
+
+/*
+ * Indent compact JSON (cJSON_PrintUnformatted) by two spaces per level,
+ * one member per line, into out (NULL: only count).  Returns the length.
+ */
+static size_t json_indent(const char *in, char *out)
+{
+	size_t o = 0;
+	int depth = 0, str = 0;
+	for (const char *p = in; *p; p++) {
+		char c = *p;
+		if (str) {
+			json_put(out, &o, c);
+			if (c == '\\' && p[1])
+				json_put(out, &o, *++p);
+			else if (c == '"')
+				str = 0;
+			continue;
+		}
+		if (c == '}' || c == ']')
+			depth--;
+		if (c == '}' || c == ']' || (c != ',' && p > in && (p[-1] == '{' || p[-1] == '['))) {
+			json_put(out, &o, '\n');
+			for (int i = 0; i < 2 * depth; i++)
+				json_put(out, &o, ' ');
+		}
+		json_put(out, &o, c);
+		if (c == '"')
+			str = 1;
+		else if (c == '{' || c == '[')
+			depth++;
+		else if (c == ':')
+			json_put(out, &o, ' ');
+		else if (c == ',') {
+			json_put(out, &o, '\n');
+			for (int i = 0; i < 2 * depth; i++)
+				json_put(out, &o, ' ');
+		}
+	}
+	return o;
+}
+
+/* The provider-metadata.json document of v (caller frees), or NULL. */
+static char *provider_json(const struct view *v, const struct view_provider *prov)
+{
+	const char *slug = v->w->orgs[v->org].slug;
+	int public = v->org == W_PUBLIC;
+	char t[AU_TIME_LEN], *out = NULL;
+	int ok = 1;
+
+	au_format_time(v->mtime, t);
+	cJSON *doc = cJSON_CreateObject();
+	ok = ok && provider_add(doc, "canonical_url", provider_url(prov, slug, VIEW_PROVIDER_FILE));
+	cJSON *dists = NULL;
+	for (int d = 0; ok && d < VIEW_NDIRS; d++) {
+		if (!v->dirs[d].nyears)
+			continue;
+		char rest[16];
+		snprintf(rest, sizeof(rest), "%s/", dir_names[d]);
+		cJSON *one = cJSON_CreateObject();
+		if (!dists && !(dists = cJSON_CreateArray()))
+			ok = 0;
+		ok = ok && provider_add(one, "directory_url", provider_url(prov, slug, rest));
+		ok = ok && dists && cJSON_AddItemToArray(dists, one);
+		if (!ok)
+			cJSON_Delete(one);
+	}
+	/* the schema wants at least one item: without a folder, no key */
+	if (dists)
+		ok = provider_add(doc, "distributions", dists) && ok;
+	ok = ok && provider_add(doc, "last_updated", cJSON_CreateString(t));
+	/* a tree for one recipient is not for aggregators, the public one is */
+	ok = ok && provider_add(doc, "list_on_CSAF_aggregators", cJSON_CreateBool(public));
+	ok = ok && provider_add(doc, "metadata_version", cJSON_CreateString("2.0"));
+	ok = ok && provider_add(doc, "mirror_on_CSAF_aggregators", cJSON_CreateBool(public));
+	if (ok && prov->pubkey) {
+		char rest[64];
+		snprintf(rest, sizeof(rest), "%s/%s.asc", VIEW_OPENPGP_DIR, prov->fpr);
+		cJSON *keys = cJSON_CreateArray(), *key = cJSON_CreateObject();
+		ok = provider_add(key, "fingerprint", cJSON_CreateString(prov->fpr)) &&
+		     provider_add(key, "url", provider_url(prov, slug, rest));
+		if (ok && keys && key && cJSON_AddItemToArray(keys, key))
+			key = NULL;
+		else
+			ok = 0;
+		cJSON_Delete(key);
+		ok = provider_add(doc, "public_openpgp_keys", keys) && ok;
+	}
+	cJSON *pub = cJSON_CreateObject();
+	ok = ok && provider_add(pub, "category", cJSON_CreateString(prov->category));
+	if (ok && prov->contact)
+		ok = provider_add(pub, "contact_details", cJSON_CreateString(prov->contact));
+	if (ok && prov->issuing_authority)
+		ok = provider_add(pub, "issuing_authority",
+				  cJSON_CreateString(prov->issuing_authority));
+	ok = ok && provider_add(pub, "name", cJSON_CreateString(prov->publisher_name));
+	ok = ok && provider_add(pub, "namespace", cJSON_CreateString(prov->namespace_url));
+	ok = provider_add(doc, "publisher", pub) && ok;
+	ok = ok && provider_add(doc, "role", cJSON_CreateString("csaf_trusted_provider"));
+	char *compact = ok ? cJSON_PrintUnformatted(doc) : NULL;
+	cJSON_Delete(doc);
+	if (!compact)
+		return NULL;
+	size_t len = json_indent(compact, NULL);
+	if ((out = malloc(len + 1))) {
+		json_indent(compact, out);
+		out[len] = 0;
+	}
+	free(compact);
+	return out;
+}
+
+int view_set_provider(struct view *v, const struct view_provider *prov)
+{
+	char *json = provider_json(v, prov);
+	size_t len;
+	if (!json)
+		return -ENOMEM;
+	/* one line feed at the end, like every other text file of the tree */
+	len = strlen(json);
+	char *nl = realloc(json, len + 2);
+	if (!nl) {
+		free(json);
+		return -ENOMEM;
+	}
+	nl[len++] = '\n';
+	nl[len] = 0;
+	v->provider_json = nl;
+	v->provider_len = len;
+	if (!prov->pubkey)
+		return 0;
+	if (asprintf(&v->pgp_name, "%s.asc", prov->fpr) < 0) {
+		v->pgp_name = NULL;
+		return -ENOMEM;
+	}
+	if (!(v->pgp_key = malloc(prov->pubkey_len ? prov->pubkey_len : 1))) {
+		free(v->pgp_name);
+		v->pgp_name = NULL;
+		return -ENOMEM;
+	}
+	memcpy(v->pgp_key, prov->pubkey, prov->pubkey_len);
+	v->pgp_key_len = prov->pubkey_len;
+	v->pgp_mtime = prov->key_created;
+	return 0;
+}
+
+int view_dist_json(const struct view *v, const struct policy *p, uint32_t doc, char **ret,
+		   size_t *ret_len)
+{
+	const struct w_adv *a = &v->w->advs[v->docs[doc].adv];
+	cJSON *j = cJSON_CreateObject(), *sectors = NULL;
+	int ok = provider_add(j, "tlp", cJSON_CreateString(csaf_tlp_name(a->tlp))) &&
+		 provider_add(j, "personal_data", cJSON_CreateBool(a->personal_data));
+	if (ok && a->impact_significant)
+		ok = provider_add(j, "impact", cJSON_CreateString("significant"));
+	for (int i = 0; ok && i < policy_nsectors(p) && i < 64; i++) {
+		if (!(a->sectors & ((uint64_t)1 << i)))
+			continue;
+		if (!sectors && !(sectors = cJSON_CreateArray()))
+			ok = 0;
+		cJSON *name = cJSON_CreateString(policy_sector_name(p, i));
+		if (ok && name && cJSON_AddItemToArray(sectors, name))
+			continue;
+		cJSON_Delete(name);
+		ok = 0;
+	}
+	if (sectors)
+		ok = provider_add(j, "sectors", sectors) && ok;
+	char *out = ok ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON_Delete(j);
+	if (!out)
+		return -ENOMEM;
+	*ret = out;
+	*ret_len = strlen(out);
+	return 0;
+}
+
+/* ---- lookups ------------------------------------------------------------------------------ */
 
 int view_year_find(const struct view *v, int dir, int year)
 {
@@ -274,7 +581,7 @@ static void json_str(FILE *f, const char *s)
 int view_print(const struct view *v, const struct policy *p, int json, FILE *f)
 {
 	const struct world *w = v->w;
-	size_t cap = (size_t)v->ndocs * VIEW_NKINDS + 2 * VIEW_NDIRS, n = 0;
+	size_t cap = (size_t)v->ndocs * VIEW_NKINDS + 2 * VIEW_NDIRS + 2, n = 0;
 	char **paths = calloc(cap ? cap : 1, sizeof(char *));
 	int r = 0;
 	if (!paths)
@@ -288,6 +595,12 @@ int view_print(const struct view *v, const struct policy *p, int json, FILE *f)
 			r = -ENOMEM;
 			goto out;
 		}
+	}
+	if ((v->provider_json && !(paths[n++] = strdup(VIEW_PROVIDER_FILE))) ||
+	    (v->pgp_name && asprintf(&paths[n++], "%s/%s", VIEW_OPENPGP_DIR, v->pgp_name) < 0)) {
+		paths[--n] = NULL;
+		r = -ENOMEM;
+		goto out;
 	}
 	for (uint32_t i = 0; i < v->ndocs; i++) {
 		const struct view_doc *d = &v->docs[i];

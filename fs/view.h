@@ -9,7 +9,10 @@
  *
  * Layout:  <tlpdir>/index.txt, <tlpdir>/changes.csv,
  *          <tlpdir>/<year>/<name>.json[.sha256|.sha512|.asc]
- * Only TLP folders that hold something exist.
+ *          provider-metadata.json, openpgp/<FINGERPRINT>.asc
+ * Only TLP folders that hold something exist.  The last two come with
+ * view_set_provider() (the mount and `visible` always call it); openpgp/
+ * only when the store has a signing key.
  */
 #ifndef ADVISORYFS_VIEW_H
 #define ADVISORYFS_VIEW_H
@@ -47,6 +50,52 @@ struct view_dir {
 	int64_t mtime;              /* newest current_release_date inside */
 };
 
+/*
+ * Who publishes the trees, from the store's meta values (set with
+ * `advisoryfs provider set`, defaults otherwise) and the store's signing
+ * key: what every view's provider-metadata.json and openpgp/ say.  Read
+ * with view_provider_load() once per mount snapshot or command; every
+ * string is owned (view_provider_release()).
+ */
+struct view_provider {
+	char *base_url;             /* the trees are at BASE/<recipient>/; no trailing '/' */
+	char *publisher_name;
+	char *namespace_url;
+	char *category;             /* CSAF publisher category ("coordinator", ...) */
+	char *contact;              /* contact_details; NULL: none */
+	char *issuing_authority;    /* NULL: none */
+	char *pubkey;               /* armoured public key; NULL: no signing key */
+	size_t pubkey_len;
+	char fpr[41];               /* its fingerprint (40 uppercase hex); "" without a key */
+	int64_t key_created;        /* the key's creation time: mtime of openpgp/ */
+};
+
+/* Meta keys of the provider values and their defaults. */
+#define VIEW_META_BASE_URL      "provider_base_url"
+#define VIEW_META_PUBLISHER     "provider_publisher_name"
+#define VIEW_META_NAMESPACE     "provider_namespace"
+#define VIEW_META_CATEGORY      "provider_category"
+#define VIEW_META_CONTACT       "provider_contact"
+#define VIEW_META_AUTHORITY     "provider_issuing_authority"
+#define VIEW_DEFAULT_BASE_URL   "https://advisories.invalid/csaf"
+#define VIEW_DEFAULT_PUBLISHER  "advisoryfs (publisher not configured)"
+#define VIEW_DEFAULT_NAMESPACE  "https://advisories.invalid"
+#define VIEW_DEFAULT_CATEGORY   "coordinator"
+#define VIEW_PROVIDER_FILE      "provider-metadata.json"
+#define VIEW_OPENPGP_DIR        "openpgp"
+
+struct store;
+
+/*
+ * Read the provider values and the signing key from st into *ret (every
+ * field set; defaults for values never set).  A stored public key that
+ * does not parse or does not match signing_fpr is left out (no openpgp/):
+ * `advisoryfs key show` reports it.  Returns 0 or -errno (message in the
+ * store); on failure *ret holds nothing to release.
+ */
+int view_provider_load(struct store *st, struct view_provider *ret);
+void view_provider_release(struct view_provider *prov);
+
 struct view {
 	const struct world *w;      /* not owned */
 	uint32_t org;
@@ -57,6 +106,13 @@ struct view {
 	uint32_t nyears;
 	struct view_dir dirs[VIEW_NDIRS];
 	int64_t mtime;              /* newest current_release_date of any doc */
+	/* set by view_set_provider(); NULL/0 before */
+	char *provider_json;        /* provider-metadata.json, exact bytes */
+	size_t provider_len;
+	char *pgp_name;             /* "<FINGERPRINT>.asc"; NULL: no openpgp/ */
+	char *pgp_key;              /* the armoured public key it holds */
+	size_t pgp_key_len;
+	int64_t pgp_mtime;          /* the key's creation time */
 };
 
 /*
@@ -68,6 +124,27 @@ struct view {
 int view_build(const struct policy *p, const struct world *w, uint32_t org, int64_t t,
 	       struct view **ret_view);
 void view_free(struct view *v);
+
+/*
+ * Add provider-metadata.json (CSAF 2.0 section 7.1.20, role
+ * csaf_trusted_provider) and, with a key, openpgp/<FINGERPRINT>.asc to a
+ * built view: canonical_url BASE/<recipient>/provider-metadata.json, one
+ * distribution per TLP folder the view holds, last_updated = v->mtime.
+ * Call once, before the view is shared.  Returns 0 or -ENOMEM.
+ */
+int view_set_provider(struct view *v, const struct view_provider *prov);
+
+/*
+ * The distribution metadata of a document, in the syntax of a .dist.json
+ * companion: {"tlp":"AMBER+STRICT","personal_data":false} plus "impact"
+ * and "sectors" when set.  It is what the mount shows as the extended
+ * attribute user.advisoryfs.dist, so that a recipient who passes a
+ * document on (an OKTT importing its received tree) knows its effective
+ * TLP, which CSAF 2.0's labels cannot say.  The caller frees *ret (NUL-
+ * terminated).  Returns 0 or -ENOMEM.
+ */
+int view_dist_json(const struct view *v, const struct policy *p, uint32_t doc, char **ret,
+		   size_t *ret_len);
 
 /* Folder name of a dir ("white", ...). */
 const char *view_dir_name(int dir);

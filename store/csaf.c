@@ -798,7 +798,8 @@ static int csaf_string(const cJSON *obj, const char *key, const char *path, int 
 	return 0;
 }
 
-/* An RFC 3339 date-time member.  Returns 0 and the time, or -EINVAL. */
+/* An RFC 3339 date-time member whose UTC instant lies in the years
+ * 0001-9999.  Returns 0 and the time, or -EINVAL. */
 static int csaf_date(const cJSON *obj, const char *key, const char *path, int64_t *ret_t,
 		     const char **ret_s, char *err, size_t errlen)
 {
@@ -810,6 +811,13 @@ static int csaf_date(const cJSON *obj, const char *key, const char *path, int64_
 		return r;
 	if (au_parse_rfc3339(s, &t)) {
 		csaf_errf(err, errlen, "%s: not an RFC 3339 date-time: '%s'", path,
+			  csaf_quote(q, s));
+		return -EINVAL;
+	}
+	/* An offset can carry 0001-01-01 or 9999-12-31 across the range that
+	 * the year folders and au_format_time() handle. */
+	if (au_year(t) < 1 || au_year(t) > 9999) {
+		csaf_errf(err, errlen, "%s: '%s' is outside the years 0001-9999 in UTC", path,
 			  csaf_quote(q, s));
 		return -EINVAL;
 	}

@@ -190,6 +190,15 @@ static const char *const migrations[] = {
 	"  loaded_by TEXT NOT NULL, source TEXT NOT NULL, sha256 BLOB NOT NULL);"
 	"CREATE TABLE change_log(seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,"
 	"  kind TEXT NOT NULL, subject TEXT NOT NULL);",
+	/* 2: the disclosure ledger, hash-chained, and signed checkpoints of its
+	 * head (store/ledger.c; docs/LEDGER.md) */
+	"CREATE TABLE ledger(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+	"  recipient TEXT NOT NULL, uid INTEGER NOT NULL, tracking_id TEXT NOT NULL,"
+	"  version TEXT NOT NULL, sha256 BLOB NOT NULL, rules TEXT NOT NULL,"
+	"  prev_hash BLOB NOT NULL, hash BLOB NOT NULL);"
+	"CREATE UNIQUE INDEX ledger_once ON ledger(recipient, tracking_id, version);"
+	"CREATE TABLE ledger_checkpoint(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+	"  hash BLOB NOT NULL, signer TEXT NOT NULL, signature TEXT NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

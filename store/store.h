@@ -116,4 +116,113 @@ int store_change_seq(struct store *st, int64_t *ret_seq);
  * scheduled document or version becomes visible then), AU_T_MAX if none. */
 int store_next_release(struct store *st, int64_t t, int64_t *ret_t);
 
+/* ---- the disclosure ledger (store/ledger.c) ---- */
+/*
+ * An append-only, hash-chained record of the first disclosure of each
+ * advisory version to each recipient (SPEC.md section 4; docs/LEDGER.md
+ * gives the canonical encoding that store_ledger_hash() implements).
+ *
+ * The ledger has its own connection to the store file, apart from struct
+ * store: a mount keeps one writable ledger connection beside its read-only
+ * pool, with synchronous=FULL, so that an entry is on disk before the bytes
+ * it records leave.  Ledger writes append no change_log row (they change no
+ * view; a mount's watcher must not reload for them).  A handle is used by
+ * one thread at a time.  Functions return 0 or -errno and leave a one-line
+ * message (store_ledger_errmsg()).
+ */
+struct store_ledger;
+
+#define STORE_LEDGER_HASH_LEN 32
+
+struct store_ledger_entry {
+	int64_t seq;                /* 1, 2, ...: the position in the chain */
+	int64_t at;                 /* when (seconds since the epoch, UTC) */
+	const char *recipient;      /* organisation slug, or "public" */
+	int64_t uid;                /* the account that read */
+	const char *tracking_id;
+	const char *version;        /* tracking.version */
+	unsigned char sha256[32];   /* of the bytes disclosed */
+	const char *rules;          /* ids of the determining rules, joined with "," */
+	unsigned char prev_hash[STORE_LEDGER_HASH_LEN];  /* entry seq-1's hash; zeros for seq 1 */
+	unsigned char hash[STORE_LEDGER_HASH_LEN];       /* store_ledger_hash() of this entry */
+};
+
+/* Open the ledger of the store at path (flags: 0 or STORE_RDONLY).  The
+ * store must be at schema version 2 or later (any write command, or a
+ * mount, migrates it).  On failure *ret_l is set when there is a message
+ * to read; the caller closes it. */
+int store_ledger_open(const char *path, int flags, struct store_ledger **ret_l);
+void store_ledger_close(struct store_ledger *l);
+const char *store_ledger_errmsg(const struct store_ledger *l);
+
+/* The hash of e: SHA-256 over its canonical encoding (every field but
+ * hash, prev_hash included).  -EIO if OpenSSL fails. */
+int store_ledger_hash(const struct store_ledger_entry *e,
+		      unsigned char ret_hash[STORE_LEDGER_HASH_LEN]);
+
+/*
+ * Append e unless (recipient, tracking_id, version) is already recorded,
+ * in one BEGIN IMMEDIATE transaction (so several processes may write):
+ * fills e->seq, e->prev_hash and e->hash from the chain's head.  *ret_new
+ * is 1 when appended, 0 when it was there already.  Returns 0 or -errno
+ * (then nothing was written).
+ */
+int store_ledger_record(struct store_ledger *l, struct store_ledger_entry *e, int *ret_new);
+
+/* Call fn for each recorded (organisation row id, version row id) pair;
+ * the public pseudo-recipient is organisation 0.  Stops at and returns
+ * fn's first non-zero result. */
+int store_ledger_disclosed(struct store_ledger *l,
+			   int (*fn)(void *arg, int64_t org_id, int64_t version_id), void *arg);
+
+/* Entries in seq order, optionally only one recipient's, one advisory's,
+ * or those at or after since (AU_T_MIN: all).  The strings live until fn
+ * returns.  Stops at and returns fn's first non-zero result. */
+struct store_ledger_filter {
+	const char *recipient;      /* NULL: any */
+	const char *tracking_id;    /* NULL: any */
+	int64_t since;
+};
+int store_ledger_each(struct store_ledger *l, const struct store_ledger_filter *f,
+		      int (*fn)(void *arg, const struct store_ledger_entry *e), void *arg);
+
+/* The head of the chain: its seq (0 when empty) and hash (zeros when empty). */
+int store_ledger_head(struct store_ledger *l, int64_t *ret_seq,
+		      unsigned char ret_hash[STORE_LEDGER_HASH_LEN]);
+
+/*
+ * Checkpoints: the head (seq, hash) at a moment, signed with the store's
+ * OpenPGP key (`advisoryfs key`), so that cutting entries off the end of
+ * the ledger shows.  store_ledger_statement() writes the exact text that
+ * is signed into buf and returns its length (or the length it needs,
+ * snprintf-style).
+ */
+#define STORE_LEDGER_STATEMENT_MAX 256
+size_t store_ledger_statement(int64_t seq, const unsigned char hash[STORE_LEDGER_HASH_LEN],
+			      int64_t at, char *buf, size_t buflen);
+/* Record a checkpoint; -EEXIST when that head already has one. */
+int store_ledger_checkpoint_add(struct store_ledger *l, int64_t seq,
+				const unsigned char hash[STORE_LEDGER_HASH_LEN], int64_t at,
+				const char *signer_fpr, const char *signature);
+
+/*
+ * Check the whole chain, then every checkpoint.  Returns 0 when intact;
+ * -EBADMSG naming the first bad entry or checkpoint in the message
+ * ("entry 17 (seq 17): hash does not match its fields", "entry after seq
+ * 16 is missing: seq 18 follows 16", "checkpoint at seq 40: entry seq 40
+ * is missing: the ledger was cut short"); other -errno when it could not
+ * be read.  With signer (40 hex digits), checkpoints must be signed by that
+ * key.  *ret (optional) says what was checked.
+ */
+struct store_ledger_report {
+	int64_t entries;
+	int64_t head_seq;
+	unsigned char head_hash[STORE_LEDGER_HASH_LEN];
+	int64_t checkpoints;
+	int64_t checkpoint_seq;     /* the last checkpoint's seq, 0 if none */
+	char signer[41];            /* fingerprint that signed them, "" if none */
+};
+int store_ledger_verify(struct store_ledger *l, const char *signer,
+			struct store_ledger_report *ret);
+
 #endif

@@ -84,6 +84,16 @@ def visible(store, slug):
     return sorted(ok("visible", slug, store=store).stdout.split())
 
 
+def tlp_dirs(root):
+    """The TLP folders of a recipient's directory (not provider-metadata.json, openpgp/)."""
+    return [d for d in os.listdir(root) if d in ("white", "green", "amber", "red")]
+
+
+def is_doc(rel):
+    """Whether a path of a tree is an advisory (not the provider's metadata)."""
+    return rel.endswith(".json") and os.path.basename(rel) != "provider-metadata.json"
+
+
 def errno_of(fn, *args):
     try:
         fn(*args)
@@ -278,7 +288,7 @@ def test_bytes_sizes_and_modes(world, mounts, tmp_path):
         data = (acme / rel).read_bytes()
         assert st.st_size == len(data), rel
         assert st.st_mode & 0o7777 == 0o444, rel
-        if rel.endswith(".json"):
+        if is_doc(rel):
             tid = json.loads(data)["document"]["tracking"]["id"]
             assert filecmp.cmp(acme / rel, world.docs[tid], shallow=False), rel
             cur = json.loads(data)["document"]["tracking"]["current_release_date"]
@@ -298,7 +308,7 @@ def test_bytes_sizes_and_modes(world, mounts, tmp_path):
 
 def test_hash_files_check(world, mounts, tmp_path):
     m = mounts(world.store, tmp_path / "mnt")
-    years = {os.path.dirname(r) for r in tree(m.mnt) if r.endswith(".json")}
+    years = {os.path.dirname(r) for r in tree(m.mnt) if is_doc(r)}
     assert years
     for y in years:
         d = m.mnt / y
@@ -313,7 +323,7 @@ def test_index_and_changes(world, mounts, tmp_path):
     m = mounts(world.store, tmp_path / "mnt")
     checked = 0
     for slug in ("acme", "zcert", "dtc", "public"):
-        for tlp in os.listdir(m.mnt / slug):
+        for tlp in tlp_dirs(m.mnt / slug):
             d = m.mnt / slug / tlp
             docs = sorted(r for r in tree(d) if r.endswith(".json"))
             assert (d / "index.txt").read_text().splitlines() == docs
@@ -335,7 +345,8 @@ def test_index_and_changes(world, mounts, tmp_path):
 def test_xattrs(world, mounts, tmp_path):
     m = mounts(world.store, tmp_path / "mnt")
     f = doc_path(m.mnt / "acme", "TEST-2024-0001", "green", 2024)
-    assert sorted(os.listxattr(f)) == ["user.advisoryfs.basis", "user.advisoryfs.rules"]
+    assert sorted(os.listxattr(f)) == ["user.advisoryfs.basis", "user.advisoryfs.dist",
+                                       "user.advisoryfs.rules"]
     rules = os.getxattr(f, "user.advisoryfs.rules").decode()
     basis = os.getxattr(f, "user.advisoryfs.basis").decode()
     ex = json.loads(ok("visible", "acme", "--json", store=world.store).stdout)
@@ -362,7 +373,7 @@ def test_xattrs(world, mounts, tmp_path):
     assert libc.getxattr(path, name, buf, ctypes.c_size_t(n)) == n
     assert buf.raw[:n].decode() == rules
     n = libc.listxattr(path, None, ctypes.c_size_t(0))
-    assert n == len(b"user.advisoryfs.rules\0user.advisoryfs.basis\0")
+    assert n == len(b"user.advisoryfs.rules\0user.advisoryfs.basis\0user.advisoryfs.dist\0")
     buf = ctypes.create_string_buffer(n)
     assert libc.listxattr(path, buf, ctypes.c_size_t(n - 1)) == -1
     assert ctypes.get_errno() == errno.ERANGE
@@ -393,7 +404,7 @@ def test_invisible_is_enoent(world, mounts, tmp_path):
     assert "green" not in listing and "red" not in listing
     assert "test-2024-0001.json" not in "".join(
         (pub / t / "index.txt").read_text() + (pub / t / "changes.csv").read_text()
-        for t in os.listdir(pub))
+        for t in tlp_dirs(pub))
     # read-only
     f = doc_path(acme, "TEST-2024-0001", "green", 2024)
     assert errno_of(os.open, f, os.O_WRONLY) in (errno.EROFS, errno.EACCES)
@@ -419,7 +430,7 @@ def test_tools(world, mounts, tmp_path):
     sh("ls", "-laR", m.mnt)
     assert sorted(os.path.relpath(x, acme) for x in
                   sh("find", acme, "-type", "f").split()) == files
-    jsons = sorted(f for f in files if f.endswith(".json"))
+    jsons = sorted(f for f in files if is_doc(f))
     assert sorted(os.path.relpath(x, acme) for x in
                   sh("grep", "-rl", '"csaf_version"', acme).split()) == jsons
     for f in jsons:
@@ -485,7 +496,7 @@ def assert_follows(root, store, slug, gone=(), appeared=(), limit=LIVE_LIMIT, st
     assert done, f"not reflected after {took:.2f}s: gone {gone}, appeared {appeared}"
     assert took <= limit, f"reflected only after {took:.2f}s"
     assert tree(root) == want
-    for tlp in os.listdir(root):
+    for tlp in tlp_dirs(root):
         docs = sorted(r for r in tree(root / tlp) if r.endswith(".json"))
         assert (root / tlp / "index.txt").read_text().splitlines() == docs
         assert sorted(line.split('"')[1] for line in
@@ -555,7 +566,7 @@ def test_live_stricter_policy(world, mounts, tmp_path):
     m = mounts(world.store, tmp_path / "mnt")
     zcert = m.mnt / "zcert"
     before = visible(world.store, "zcert")
-    assert any(p.endswith(".json") and not p.startswith("white/") for p in before)
+    assert any(is_doc(p) and not p.startswith("white/") for p in before)
     policy = json.loads(ok("policy", "show", store=world.store).stdout)
     policy["rules"] = [r for r in policy["rules"] if r["id"] != "permit-csirt-constituency"]
     pf = tmp_path / "strict.json"
