@@ -64,8 +64,7 @@ const char *cmd_need_store(const struct cmd_ctx *ctx)
 	return ctx->store_path;
 }
 
-/* Open the store named by ctx; prints the error.  NULL on failure. */
-static struct store *open_store(const struct cmd_ctx *ctx, int flags)
+struct store *cmd_open_store(const struct cmd_ctx *ctx, int flags)
 {
 	struct store *st = NULL;
 	const char *path = cmd_need_store(ctx);
@@ -84,7 +83,7 @@ static struct store *open_store(const struct cmd_ctx *ctx, int flags)
  * print one line and the help hint.  Returns the option, -1 at the end, or
  * '?' after printing (the caller returns 2).
  */
-static int next_opt(const char *cmd, int argc, char **argv, const char *shortopts,
+int cmd_next_opt(const char *cmd, int argc, char **argv, const char *shortopts,
 		    const struct option *longopts)
 {
 	char so[32];
@@ -125,13 +124,10 @@ static int parse_time_opt(const char *cmd, const char *opt, const char *val, int
 	return 0;
 }
 
-/*
- * Read a whole file of at most max bytes.  Caller frees *ret.  Returns 0,
- * -E2BIG when larger than max, or -errno.
- */
-static int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+int cmd_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not hang; only regular files are read */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	struct stat sb;
@@ -186,8 +182,7 @@ static int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 	return 0;
 }
 
-/* Describe a read_file failure. */
-static const char *read_error(int r, size_t max, char *buf, size_t buflen)
+const char *cmd_read_error(int r, size_t max, char *buf, size_t buflen)
 {
 	if (r == -E2BIG)
 		snprintf(buf, buflen, "larger than the limit of %zu bytes", max);
@@ -243,7 +238,7 @@ int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 		return 0;
 	}
 	opt_reset();
-	while ((c = next_opt("init", argc, argv, "s:h", lo)) != -1) {
+	while ((c = cmd_next_opt("init", argc, argv, "s:h", lo)) != -1) {
 		if (c == '?')
 			return 2;
 		if (c == 'p')
@@ -257,14 +252,14 @@ int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 	char *json = NULL, why[128];
 	size_t len = 0;
 	if (policy_file) {
-		int r = read_file(policy_file, POL_MAX_BYTES, &json, &len);
+		int r = cmd_read_file(policy_file, POL_MAX_BYTES, &json, &len);
 		if (r) {
-			cmd_err("init: %s: %s", policy_file, read_error(r, POL_MAX_BYTES, why,
+			cmd_err("init: %s: %s", policy_file, cmd_read_error(r, POL_MAX_BYTES, why,
 									sizeof(why)));
 			return 1;
 		}
 	}
-	struct store *st = open_store(ctx, STORE_CREATE);
+	struct store *st = cmd_open_store(ctx, STORE_CREATE);
 	if (!st) {
 		free(json);
 		return 1;
@@ -466,7 +461,7 @@ int cmd_org(struct cmd_ctx *ctx, int argc, char **argv)
 	    strcmp(sub, "bind") && strcmp(sub, "list"))
 		return cmd_usage_error("org", "unknown subcommand '%s'", sub);
 	opt_reset();
-	while ((c = next_opt("org", argc - 1, argv + 1, "s:h", lo)) != -1) {
+	while ((c = cmd_next_opt("org", argc - 1, argv + 1, "s:h", lo)) != -1) {
 		switch (c) {
 		case '?':
 			return 2;
@@ -520,7 +515,7 @@ int cmd_org(struct cmd_ctx *ctx, int argc, char **argv)
 	if (!strcmp(sub, "bind") && !have_uid && !have_gid)
 		return cmd_usage_error(cmdname, "give --uid and/or --gid");
 
-	struct store *st = open_store(ctx, 0);
+	struct store *st = cmd_open_store(ctx, 0);
 	if (!st)
 		return 1;
 	int r = 0;
@@ -642,7 +637,7 @@ int cmd_publish(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	csaf_dist_init(&pub.dist);
 	opt_reset();
-	while ((c = next_opt("publish", argc, argv, "s:h", lo)) != -1) {
+	while ((c = cmd_next_opt("publish", argc, argv, "s:h", lo)) != -1) {
 		switch (c) {
 		case '?':
 			rc = 2;
@@ -709,16 +704,16 @@ int cmd_publish(struct cmd_ctx *ctx, int argc, char **argv)
 	char *sig = NULL, why[128];
 	size_t siglen = 0;
 	if (sigfile) {
-		int r = read_file(sigfile, 64 * 1024, &sig, &siglen);
+		int r = cmd_read_file(sigfile, 64 * 1024, &sig, &siglen);
 		if (r) {
-			cmd_err("publish: %s: %s", sigfile, read_error(r, 64 * 1024, why,
+			cmd_err("publish: %s: %s", sigfile, cmd_read_error(r, 64 * 1024, why,
 								      sizeof(why)));
 			goto out;
 		}
 		pub.signature = sig;
 		pub.siglen = siglen;
 	}
-	struct store *st = open_store(ctx, 0);
+	struct store *st = cmd_open_store(ctx, 0);
 	if (!st) {
 		free(sig);
 		goto out;
@@ -732,9 +727,9 @@ int cmd_publish(struct cmd_ctx *ctx, int argc, char **argv)
 		char *bytes = NULL;
 		size_t len = 0;
 		int dup = 0;
-		int e = read_file(argv[i], CSAF_MAX_DOC_BYTES, &bytes, &len);
+		int e = cmd_read_file(argv[i], CSAF_MAX_DOC_BYTES, &bytes, &len);
 		if (e) {
-			cmd_err("publish: %s: %s", argv[i], read_error(e, CSAF_MAX_DOC_BYTES, why,
+			cmd_err("publish: %s: %s", argv[i], cmd_read_error(e, CSAF_MAX_DOC_BYTES, why,
 								      sizeof(why)));
 			failed++;
 			continue;
@@ -894,7 +889,7 @@ static int check_hash_file(const char *path, const char *suffix, const char *byt
 		return 0;
 	if (access(hp, F_OK) != 0)
 		return 0;
-	if (read_file(hp, 4096, &txt, &tlen)) {
+	if (cmd_read_file(hp, 4096, &txt, &tlen)) {
 		snprintf(why, whylen, "%s: unreadable", suffix + 1);
 		return -EINVAL;
 	}
@@ -924,19 +919,19 @@ static int import_one(struct store *st, struct imp_file *f, char *why, size_t wh
 
 	csaf_dist_init(&pub.dist);
 	*ret_skipped = 0;
-	if ((r = read_file(f->path, CSAF_MAX_DOC_BYTES, &bytes, &len))) {
-		read_error(r, CSAF_MAX_DOC_BYTES, why, whylen);
+	if ((r = cmd_read_file(f->path, CSAF_MAX_DOC_BYTES, &bytes, &len))) {
+		cmd_read_error(r, CSAF_MAX_DOC_BYTES, why, whylen);
 		goto out;
 	}
 	if (snprintf(cp, sizeof(cp), "%s.asc", f->path) < (int)sizeof(cp) &&
-	    access(cp, F_OK) == 0 && (r = read_file(cp, 64 * 1024, &sig, &siglen))) {
+	    access(cp, F_OK) == 0 && (r = cmd_read_file(cp, 64 * 1024, &sig, &siglen))) {
 		snprintf(why, whylen, ".asc: unreadable or larger than 64 KiB");
 		goto out;
 	}
 	if (snprintf(cp, sizeof(cp), "%s.dist.json", f->path) < (int)sizeof(cp) &&
 	    access(cp, F_OK) == 0) {
 		char err[256];
-		if ((r = read_file(cp, CSAF_MAX_DIST_BYTES, &dist, &distlen))) {
+		if ((r = cmd_read_file(cp, CSAF_MAX_DIST_BYTES, &dist, &distlen))) {
 			snprintf(why, whylen, ".dist.json: unreadable or larger than %u bytes",
 				 CSAF_MAX_DIST_BYTES);
 			goto out;
@@ -986,7 +981,7 @@ int cmd_import(struct cmd_ctx *ctx, int argc, char **argv)
 		return 0;
 	}
 	opt_reset();
-	while ((c = next_opt("import", argc, argv, "s:hq", lo)) != -1) {
+	while ((c = cmd_next_opt("import", argc, argv, "s:hq", lo)) != -1) {
 		if (c == '?')
 			return 2;
 		if (c == 'q')
@@ -1002,7 +997,7 @@ int cmd_import(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_err("import: %s: %s", dir, errno ? strerror(errno) : "not a directory");
 		return 1;
 	}
-	struct store *st = open_store(ctx, 0);
+	struct store *st = cmd_open_store(ctx, 0);
 	if (!st)
 		return 1;
 
@@ -1017,9 +1012,9 @@ int cmd_import(struct cmd_ctx *ctx, int argc, char **argv)
 		char *bytes = NULL, err[300];
 		size_t len;
 		struct csaf_doc doc;
-		int r = read_file(f->path, CSAF_MAX_DOC_BYTES, &bytes, &len);
+		int r = cmd_read_file(f->path, CSAF_MAX_DOC_BYTES, &bytes, &len);
 		if (r)
-			f->refusal = strdup(read_error(r, CSAF_MAX_DOC_BYTES, err, sizeof(err)));
+			f->refusal = strdup(cmd_read_error(r, CSAF_MAX_DOC_BYTES, err, sizeof(err)));
 		else if (csaf_parse(bytes, len, &doc, err, sizeof(err)) == 0) {
 			f->tracking_id = strdup(doc.tracking_id);
 			f->version = strdup(doc.version);
@@ -1138,7 +1133,7 @@ static int withdraw_or_share(struct cmd_ctx *ctx, int argc, char **argv, int sha
 		return 0;
 	}
 	opt_reset();
-	while ((c = next_opt(cmd, argc, argv, "s:h", lo)) != -1) {
+	while ((c = cmd_next_opt(cmd, argc, argv, "s:h", lo)) != -1) {
 		if (c == '?')
 			return 2;
 		if (c == 'r')
@@ -1154,7 +1149,7 @@ static int withdraw_or_share(struct cmd_ctx *ctx, int argc, char **argv, int sha
 		cmd_err("%s: --reason longer than 4096 bytes (the limit)", cmd);
 		return 1;
 	}
-	struct store *st = open_store(ctx, 0);
+	struct store *st = cmd_open_store(ctx, 0);
 	if (!st)
 		return 1;
 	int r = share ? store_share(st, argv[optind], argv[optind + 1], reason, au_now())
@@ -1209,7 +1204,7 @@ int cmd_policy(struct cmd_ctx *ctx, int argc, char **argv)
 	if (strcmp(sub, "load") && strcmp(sub, "check") && strcmp(sub, "show"))
 		return cmd_usage_error("policy", "unknown subcommand '%s'", sub);
 	opt_reset();
-	while ((c = next_opt("policy", argc - 1, argv + 1, "s:h", lo)) != -1) {
+	while ((c = cmd_next_opt("policy", argc - 1, argv + 1, "s:h", lo)) != -1) {
 		if (c == '?')
 			return 2;
 		if (c == 'a' && parse_time_opt("policy", "--at", optarg, 0, &at))
@@ -1223,7 +1218,7 @@ int cmd_policy(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error("policy", !strcmp(sub, "show") ? "show takes no FILE"
 								    : "expected one FILE");
 	if (!strcmp(sub, "show")) {
-		struct store *st = open_store(ctx, 0);
+		struct store *st = cmd_open_store(ctx, 0);
 		struct policy *p = NULL;
 		char *src = NULL;
 		if (!st)
@@ -1241,10 +1236,10 @@ int cmd_policy(struct cmd_ctx *ctx, int argc, char **argv)
 
 	char *json = NULL, why[128], err[512];
 	size_t len = 0;
-	int r = read_file(args[0], POL_MAX_BYTES, &json, &len);
+	int r = cmd_read_file(args[0], POL_MAX_BYTES, &json, &len);
 	if (r) {
 		cmd_err("policy %s: %s: %s", sub, args[0],
-			read_error(r, POL_MAX_BYTES, why, sizeof(why)));
+			cmd_read_error(r, POL_MAX_BYTES, why, sizeof(why)));
 		return 1;
 	}
 	struct policy *p = NULL;
@@ -1260,7 +1255,7 @@ int cmd_policy(struct cmd_ctx *ctx, int argc, char **argv)
 		free(json);
 		return 0;
 	}
-	struct store *st = open_store(ctx, 0);
+	struct store *st = cmd_open_store(ctx, 0);
 	if (!st) {
 		free(json);
 		return 1;
@@ -1336,7 +1331,7 @@ static int decide_env_open(struct cmd_ctx *ctx, const char *cmd, int argc, char 
 	memset(env, 0, sizeof(*env));
 	env->at = au_now();
 	opt_reset();
-	while ((c = next_opt(cmd, argc, argv, "s:h", lo)) != -1) {
+	while ((c = cmd_next_opt(cmd, argc, argv, "s:h", lo)) != -1) {
 		if (c == '?')
 			return 2;
 		if (c == 'a') {
@@ -1352,7 +1347,7 @@ static int decide_env_open(struct cmd_ctx *ctx, const char *cmd, int argc, char 
 	if (argc - optind != nargs)
 		return cmd_usage_error(cmd, nargs == 1 ? "expected SLUG" : "expected SLUG and ID");
 	*ret_args = argv + optind;
-	if (!(env->st = open_store(ctx, 0)))
+	if (!(env->st = cmd_open_store(ctx, 0)))
 		return 1;
 	int r = store_policy_get(env->st, have_at ? env->at : AU_T_MAX, &env->p, NULL, NULL);
 	if (!r)

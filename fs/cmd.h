@@ -11,6 +11,7 @@
 #define ADVISORYFS_CMD_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 struct cmd_ctx {
 	const char *store_path;  /* --store / -s / $ADVISORYFS_STORE, may be NULL */
@@ -22,6 +23,23 @@ void cmd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The store path or an error message (returns NULL after printing). */
 const char *cmd_need_store(const struct cmd_ctx *ctx);
+
+struct store;
+struct option;
+/* Open the store named by ctx (store_open flags); prints the error and
+ * returns NULL on failure.  The caller closes it with store_close(). */
+struct store *cmd_open_store(const struct cmd_ctx *ctx, int flags);
+/* getopt_long for subcommand cmd: an unknown option or a missing argument
+ * prints one line and the help hint and returns '?' (exit 2); else the
+ * option, or -1 at the end.  Reset with optind = 0 before the first call. */
+int cmd_next_opt(const char *cmd, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts);
+/* Read a regular file of at most max bytes (a FIFO or device is refused,
+ * never waited on).  *ret is allocated and NUL-terminated.  0, -E2BIG,
+ * -EISDIR, -EINVAL (not a regular file) or -errno. */
+int cmd_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* A cmd_read_file() failure in words, written into buf. */
+const char *cmd_read_error(int r, size_t max, char *buf, size_t buflen);
 
 int cmd_init(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_org(struct cmd_ctx *ctx, int argc, char **argv);

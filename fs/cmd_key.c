@@ -44,93 +44,6 @@
 
 /* ---- helpers --------------------------------------------------------------------------- */
 
-/* Open the store named by ctx; prints the error.  NULL on failure. */
-static struct store *key_open_store(const struct cmd_ctx *ctx, int flags)
-{
-	struct store *st = NULL;
-	const char *path = cmd_need_store(ctx);
-	if (!path)
-		return NULL;
-	if (store_open(path, flags, &st) < 0) {
-		cmd_err("%s", st ? store_errmsg(st) : "out of memory");
-		store_close(st);
-		return NULL;
-	}
-	return st;
-}
-
-/*
- * getopt_long for one subcommand ("key generate"): unknown options and
- * missing arguments print one line and the help hint.  Returns the option,
- * -1 at the end, or '?' after printing (the caller returns 2).
- */
-static int key_opt(const char *cmd, int argc, char **argv, const struct option *lo)
-{
-	opterr = 0;
-	int c = getopt_long(argc, argv, ":s:hw", lo, NULL);
-	if (c == ':') {
-		if (optopt)
-			cmd_usage_error(cmd, "option '-%c' needs an argument", optopt);
-		else
-			cmd_usage_error(cmd, "option '%s' needs an argument", argv[optind - 1]);
-		return '?';
-	}
-	if (c == '?') {
-		if (optopt)
-			cmd_usage_error(cmd, "unknown option '-%c'", optopt);
-		else
-			cmd_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-		return '?';
-	}
-	return c;
-}
-
-/*
- * Read a regular file of at most max bytes.  *ret is allocated (and
- * NUL-terminated).  Returns 0, -E2BIG when larger than max, -EINVAL when
- * not a regular file, or -errno.
- */
-static int key_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
-{
-	struct stat sb;
-	char *buf = NULL;
-	size_t len = 0;
-	int r = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &sb) < 0)
-		r = -errno;
-	else if (S_ISDIR(sb.st_mode))
-		r = -EISDIR;
-	else if (!S_ISREG(sb.st_mode))
-		r = -EINVAL;
-	else if ((uint64_t)sb.st_size > max)
-		r = -E2BIG;
-	else if (!(buf = malloc((size_t)sb.st_size + 1)))
-		r = -ENOMEM;
-	while (!r && len < (size_t)sb.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)sb.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			r = -errno;
-		else if (n == 0)
-			break; /* shrank while we read: sign what is there */
-		else
-			len += (size_t)n;
-	}
-	close(fd);
-	if (r) {
-		free(buf);
-		return r;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
 /* The time for a signature: OpenPGP keeps 32 unsigned bits of seconds. */
 static int now32(uint32_t *ret)
 {
@@ -280,7 +193,7 @@ static int key_generate(struct cmd_ctx *ctx, const char *file, const char *uid)
 	uint32_t now;
 	int created = 0, ret = 1, r;
 
-	st = key_open_store(ctx, 0);
+	st = cmd_open_store(ctx, 0);
 	if (!st)
 		return 1;
 	r = store_meta_get(st, META_FPR, &old, &oldlen);
@@ -403,7 +316,7 @@ static int key_get_meta(struct store *st, const char *sub, char **ret_pub, size_
 static int key_show(struct cmd_ctx *ctx, int export_only)
 {
 	const char *sub = export_only ? "export" : "show";
-	struct store *st = key_open_store(ctx, STORE_RDONLY);
+	struct store *st = cmd_open_store(ctx, STORE_RDONLY);
 	struct pgp_key *pub = NULL, *priv = NULL;
 	char *armored = NULL, *path = NULL, *fpr = NULL, when[AU_TIME_LEN];
 	size_t len = 0;
@@ -453,7 +366,7 @@ out:
 
 static int key_forget(struct cmd_ctx *ctx)
 {
-	struct store *st = key_open_store(ctx, 0);
+	struct store *st = cmd_open_store(ctx, 0);
 	char *pub = NULL, *path = NULL, *fpr = NULL;
 	size_t len = 0;
 	int ret = 1, r;
@@ -519,14 +432,14 @@ static int write_asc(const char *file, const char *asc, size_t len)
 
 static int key_sign(struct cmd_ctx *ctx, int write, int nfiles, char **files)
 {
-	struct store *st = key_open_store(ctx, STORE_RDONLY);
+	struct store *st = cmd_open_store(ctx, STORE_RDONLY);
 	int ret = 0;
 	if (!st)
 		return 1;
 	for (int i = 0; i < nfiles && !ret; i++) {
 		char *data = NULL, *asc = NULL;
 		size_t len = 0, asclen = 0;
-		int r = key_read_file(files[i], KEY_SIGN_MAX, &data, &len);
+		int r = cmd_read_file(files[i], KEY_SIGN_MAX, &data, &len);
 		if (r) {
 			if (r == -E2BIG)
 				cmd_err("key sign: '%s': larger than the limit of %zu bytes",
@@ -611,7 +524,7 @@ int cmd_key(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error("key", "unknown subcommand '%s'", sub);
 
 	optind = 0;
-	while ((c = key_opt(cmd, argc - 1, argv + 1, lo)) != -1) {
+	while ((c = cmd_next_opt(cmd, argc - 1, argv + 1, "s:hw", lo)) != -1) {
 		if (c == '?')
 			return 2;
 		if (c == 's')

@@ -184,21 +184,6 @@ static int provider_check(struct provider_arg *a)
 
 /* ---- set and reset ------------------------------------------------------------------------- */
 
-/* Open the store named by ctx; prints the error.  NULL on failure. */
-static struct store *provider_open_store(const struct cmd_ctx *ctx, int flags)
-{
-	struct store *st = NULL;
-	const char *path = cmd_need_store(ctx);
-	if (!path)
-		return NULL;
-	if (store_open(path, flags, &st) < 0) {
-		cmd_err("%s", st ? store_errmsg(st) : "out of memory");
-		store_close(st);
-		return NULL;
-	}
-	return st;
-}
-
 /*
  * Write the given values (reset: delete all of them) in one transaction.
  * Returns the exit code.
@@ -206,7 +191,7 @@ static struct store *provider_open_store(const struct cmd_ctx *ctx, int flags)
 static int provider_write(const struct cmd_ctx *ctx, const char *sub, struct provider_arg *args,
 			  size_t n, int reset)
 {
-	struct store *st = provider_open_store(ctx, 0);
+	struct store *st = cmd_open_store(ctx, 0);
 	int r;
 	if (!st)
 		return 1;
@@ -388,24 +373,9 @@ int cmd_provider(struct cmd_ctx *ctx, int argc, char **argv)
 	snprintf(cmd, sizeof(cmd), "provider %s", sub);
 
 	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc - 1, argv + 1, ":s:h", lo, NULL)) != -1) {
-		if (c == ':' && optopt > 0x20 && optopt < 0x7f) {
-			cmd_usage_error(cmd, "option '-%c' needs an argument", optopt);
+	while ((c = cmd_next_opt(cmd, argc - 1, argv + 1, "s:h", lo)) != -1) {
+		if (c == '?')
 			goto out;
-		}
-		if (c == ':') {
-			cmd_usage_error(cmd, "option '%s' needs an argument", argv[optind]);
-			goto out;
-		}
-		if (c == '?' && optopt > 0x20 && optopt < 0x7f) {
-			cmd_usage_error(cmd, "unknown option '-%c'", optopt);
-			goto out;
-		}
-		if (c == '?') {
-			cmd_usage_error(cmd, "unknown option '%s'", argv[optind]);
-			goto out;
-		}
 		if (c == 's') {
 			ctx->store_path = optarg;
 		} else if (c == 'j') {
@@ -460,7 +430,7 @@ int cmd_provider(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = cmd_usage_error(cmd, "--json is for the values, not for a SLUG");
 		goto out;
 	}
-	struct store *st = provider_open_store(ctx, STORE_RDONLY);
+	struct store *st = cmd_open_store(ctx, STORE_RDONLY);
 	if (!st) {
 		rc = 1;
 		goto out;
