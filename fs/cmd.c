@@ -57,6 +57,24 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...)
 	return 2;
 }
 
+const char *cmd_esc(const char *str, char *buf, size_t buflen)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)str; *p && o + 5 < buflen; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hx[*p >> 4];
+			buf[o++] = hx[*p & 15];
+		} else {
+			buf[o++] = (char)*p;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 const char *cmd_need_store(const struct cmd_ctx *ctx)
 {
 	if (!ctx->store_path)
@@ -186,6 +204,8 @@ const char *cmd_read_error(int r, size_t max, char *buf, size_t buflen)
 {
 	if (r == -E2BIG)
 		snprintf(buf, buflen, "larger than the limit of %zu bytes", max);
+	else if (r == -EINVAL)
+		snprintf(buf, buflen, "not a regular file");
 	else
 		snprintf(buf, buflen, "%s", strerror(-r));
 	return buf;
@@ -254,7 +274,7 @@ int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 	if (policy_file) {
 		int r = cmd_read_file(policy_file, POL_MAX_BYTES, &json, &len);
 		if (r) {
-			cmd_err("init: %s: %s", policy_file, cmd_read_error(r, POL_MAX_BYTES, why,
+			cmd_err("init: %s: %s", ESC(policy_file), cmd_read_error(r, POL_MAX_BYTES, why,
 									sizeof(why)));
 			return 1;
 		}
@@ -269,7 +289,7 @@ int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 	int r = store_policy_add(st, json ? json : policy_default_json,
 				 json ? len : policy_default_json_len, who, au_now());
 	if (r) {
-		cmd_err("init: %s: %s", policy_file ? policy_file : "default policy",
+		cmd_err("init: %s: %s", policy_file ? ESC(policy_file) : "default policy",
 			store_errmsg(st));
 		store_close(st);
 		unlink(ctx->store_path);
@@ -706,7 +726,7 @@ int cmd_publish(struct cmd_ctx *ctx, int argc, char **argv)
 	if (sigfile) {
 		int r = cmd_read_file(sigfile, 64 * 1024, &sig, &siglen);
 		if (r) {
-			cmd_err("publish: %s: %s", sigfile, cmd_read_error(r, 64 * 1024, why,
+			cmd_err("publish: %s: %s", ESC(sigfile), cmd_read_error(r, 64 * 1024, why,
 								      sizeof(why)));
 			goto out;
 		}
@@ -729,7 +749,7 @@ int cmd_publish(struct cmd_ctx *ctx, int argc, char **argv)
 		int dup = 0;
 		int e = cmd_read_file(argv[i], CSAF_MAX_DOC_BYTES, &bytes, &len);
 		if (e) {
-			cmd_err("publish: %s: %s", argv[i], cmd_read_error(e, CSAF_MAX_DOC_BYTES, why,
+			cmd_err("publish: %s: %s", ESC(argv[i]), cmd_read_error(e, CSAF_MAX_DOC_BYTES, why,
 								      sizeof(why)));
 			failed++;
 			continue;
@@ -741,7 +761,7 @@ int cmd_publish(struct cmd_ctx *ctx, int argc, char **argv)
 		pub.signature = sig;
 		pub.siglen = siglen;
 		if ((e = sign_if_unsigned(st, &pub, &own_sig, why, sizeof(why)))) {
-			cmd_err("publish: %s: %s", argv[i], why);
+			cmd_err("publish: %s: %s", ESC(argv[i]), why);
 			failed++;
 			free(bytes);
 			continue;
@@ -754,7 +774,7 @@ int cmd_publish(struct cmd_ctx *ctx, int argc, char **argv)
 				e = -EIO;
 		}
 		if (e) {
-			cmd_err("publish: %s: %s", argv[i], store_errmsg(st));
+			cmd_err("publish: %s: %s", ESC(argv[i]), store_errmsg(st));
 			failed++;
 		} else if (dup) {
 			same++;
@@ -766,8 +786,9 @@ int cmd_publish(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (!r && failed) {
 		store_rollback(st);
-		cmd_err("publish: nothing was stored (%d of %d refused)", failed,
-			argc - optind);
+		if (argc - optind > 1) /* with one FILE its own line says it all */
+			cmd_err("publish: nothing was stored (%d of %d refused)", failed,
+				argc - optind);
 	} else if (!r && (r = store_commit(st))) {
 		cmd_err("publish: %s", store_errmsg(st));
 		failed = 1;
@@ -925,15 +946,17 @@ static int import_one(struct store *st, struct imp_file *f, char *why, size_t wh
 	}
 	if (snprintf(cp, sizeof(cp), "%s.asc", f->path) < (int)sizeof(cp) &&
 	    access(cp, F_OK) == 0 && (r = cmd_read_file(cp, 64 * 1024, &sig, &siglen))) {
-		snprintf(why, whylen, ".asc: unreadable or larger than 64 KiB");
+		char e[128];
+		snprintf(why, whylen, ".asc: %s", cmd_read_error(r, 64 * 1024, e, sizeof(e)));
 		goto out;
 	}
 	if (snprintf(cp, sizeof(cp), "%s.dist.json", f->path) < (int)sizeof(cp) &&
 	    access(cp, F_OK) == 0) {
 		char err[256];
 		if ((r = cmd_read_file(cp, CSAF_MAX_DIST_BYTES, &dist, &distlen))) {
-			snprintf(why, whylen, ".dist.json: unreadable or larger than %u bytes",
-				 CSAF_MAX_DIST_BYTES);
+			char e[128];
+			snprintf(why, whylen, ".dist.json: %s",
+				 cmd_read_error(r, CSAF_MAX_DIST_BYTES, e, sizeof(e)));
 			goto out;
 		}
 		if ((r = csaf_dist_parse(dist, distlen, &pub.dist, err, sizeof(err)))) {
@@ -993,8 +1016,9 @@ int cmd_import(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error("import", "expected one DIR");
 	const char *dir = argv[optind];
 	struct stat sb;
-	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-		cmd_err("import: %s: %s", dir, errno ? strerror(errno) : "not a directory");
+	int st_ok = stat(dir, &sb) == 0;
+	if (!st_ok || !S_ISDIR(sb.st_mode)) {
+		cmd_err("import: %s: %s", ESC(dir), st_ok ? "not a directory" : strerror(errno));
 		return 1;
 	}
 	struct store *st = cmd_open_store(ctx, 0);
@@ -1003,7 +1027,7 @@ int cmd_import(struct cmd_ctx *ctx, int argc, char **argv)
 
 	imp_walk = &im;
 	if (nftw(dir, imp_visit, 32, FTW_PHYS) != 0 || im.err) {
-		cmd_err("import: %s: %s", dir, strerror(im.err ? -im.err : errno));
+		cmd_err("import: %s: %s", ESC(dir), strerror(im.err ? -im.err : errno));
 		goto out;
 	}
 	/* pass 1: identify each document, so versions go in order */
@@ -1036,7 +1060,7 @@ int cmd_import(struct cmd_ctx *ctx, int argc, char **argv)
 		char why[512];
 		int dup = 0, skip = 0, e;
 		if (tty && (i % 16 == 0 || i + 1 == im.n))
-			fprintf(stderr, "\r\033[K[%zu/%zu] %.60s", i + 1, im.n, f->path);
+			fprintf(stderr, "\r\033[K[%zu/%zu] %.60s", i + 1, im.n, ESC(f->path));
 		if (f->refusal && !strcmp(f->refusal, "-")) {
 			skip = 1;
 			e = 0;
@@ -1056,19 +1080,19 @@ int cmd_import(struct cmd_ctx *ctx, int argc, char **argv)
 			fprintf(stderr, "\r\033[K");
 		if (e) {
 			refused++;
-			printf("refused    %s: %s\n", f->path, why);
+			printf("refused    %s: %s\n", ESC(f->path), why);
 		} else if (skip) {
 			skipped++;
 			if (!quiet)
-				printf("skipped    %s: CSAF metadata, not a document\n", f->path);
+				printf("skipped    %s: CSAF metadata, not a document\n", ESC(f->path));
 		} else if (dup) {
 			same++;
 			if (!quiet)
-				printf("unchanged  %s (%s %s)\n", f->path, f->tracking_id, f->version);
+				printf("unchanged  %s (%s %s)\n", ESC(f->path), f->tracking_id, f->version);
 		} else {
 			published++;
 			if (!quiet)
-				printf("published  %s (%s %s)\n", f->path, f->tracking_id, f->version);
+				printf("published  %s (%s %s)\n", ESC(f->path), f->tracking_id, f->version);
 		}
 		if ((i + 1) % 256 == 0) {
 			if ((r = store_commit(st)) == 0)
@@ -1238,20 +1262,20 @@ int cmd_policy(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t len = 0;
 	int r = cmd_read_file(args[0], POL_MAX_BYTES, &json, &len);
 	if (r) {
-		cmd_err("policy %s: %s: %s", sub, args[0],
+		cmd_err("policy %s: %s: %s", sub, ESC(args[0]),
 			cmd_read_error(r, POL_MAX_BYTES, why, sizeof(why)));
 		return 1;
 	}
 	struct policy *p = NULL;
 	if ((r = policy_compile(json, len, &p, err, sizeof(err)))) {
-		cmd_err("policy %s: %s: %s", sub, args[0], err);
+		cmd_err("policy %s: %s: %s", sub, ESC(args[0]), err);
 		free(json);
 		return 1;
 	}
 	int nrules = policy_nrules(p);
 	policy_free(p);
 	if (!strcmp(sub, "check") && !ctx->store_path) {
-		printf("%s: valid, %d rules\n", args[0], nrules);
+		printf("%s: valid, %d rules\n", ESC(args[0]), nrules);
 		free(json);
 		return 0;
 	}
@@ -1267,17 +1291,17 @@ int cmd_policy(struct cmd_ctx *ctx, int argc, char **argv)
 		r = store_policy_add(st, json, len, who, au_now());
 	if (!r && !strcmp(sub, "check")) {
 		store_rollback(st); /* validate against the store, change nothing */
-		printf("%s: valid, %d rules, covers the store's roles and sectors\n", args[0],
+		printf("%s: valid, %d rules, covers the store's roles and sectors\n", ESC(args[0]),
 		       nrules);
 	} else if (!r) {
 		r = store_commit(st);
 		if (!r)
-			printf("loaded %s: %d rules\n", args[0], nrules);
+			printf("loaded %s: %d rules\n", ESC(args[0]), nrules);
 	} else {
 		store_rollback(st);
 	}
 	if (r)
-		cmd_err("policy %s: %s: %s", sub, args[0], store_errmsg(st));
+		cmd_err("policy %s: %s: %s", sub, ESC(args[0]), store_errmsg(st));
 	store_close(st);
 	free(json);
 	return r ? 1 : 0;

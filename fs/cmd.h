@@ -21,6 +21,11 @@ struct cmd_ctx {
 void cmd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the one-line usage error and the hint to run --help; returns 2. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* str with control bytes and '\\' written as \xNN into buf, so that a
+ * file name cannot forge output lines or steer a terminal.  Returns buf. */
+const char *cmd_esc(const char *str, char *buf, size_t buflen);
+#define ESC(s) cmd_esc((s), (char[4096 * 4 + 1]){ 0 }, 4096 * 4 + 1)
+
 /* The store path or an error message (returns NULL after printing). */
 const char *cmd_need_store(const struct cmd_ctx *ctx);
 

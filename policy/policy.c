@@ -580,6 +580,14 @@ static int get_text(struct cc *c, const cJSON *j, size_t max, const char **ret)
 		return cc_fail(c, -EINVAL, "empty string");
 	if (n > max)
 		return cc_fail(c, -E2BIG, "longer than %zu bytes", max);
+	/* texts reach explain output, extended attributes and the ledger:
+	 * no control characters that could forge lines or steer a terminal */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)j->valuestring[i];
+		if (ch < 0x20 || ch == 0x7f)
+			return cc_fail(c, -EINVAL, "control character (byte 0x%02x) at offset %zu", ch,
+				       i);
+	}
 	*ret = j->valuestring;
 	return 0;
 }

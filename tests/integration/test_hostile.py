@@ -11,9 +11,8 @@ reason, and leave the store byte for byte as it was (helpers.dump before and
 after).  An import reports a refused file on its per-file report instead
 (stdout, `refused    PATH: REASON`), so its rows are checked there.
 
-Rows marked KNOWN_BUG fail today for a reason reported to the owner of the
-code; they are strict xfails, so fixing the bug turns them into failures
-until the mark is removed.
+Rows in KNOWN_BUG would be strict xfails for a bug reported and not yet
+fixed; the table is empty because every bug this catalogue found is fixed.
 """
 
 import json
@@ -30,29 +29,14 @@ from helpers import BIN, dump, make_doc, new_store, ok, run, write_doc
 # Every command must give up within this many seconds (the ASan build included).
 LIMIT = 60
 
-# publish refuses a file with its own line and then a summary line; SPEC.md
-# section 1 asks for one line.  Reported; until it is fixed the summary is
-# tolerated here (and test_publish_refusal_is_one_line records the deviation).
+# publish with several FILEs adds a summary line after the per-file ones.
 PUBLISH_SUMMARY = re.compile(r"^advisoryfs: publish: nothing was stored \(\d+ of \d+ refused\)$")
 
-KNOWN_BUG = {
-    # fs/cmd.c read_file(): open(O_RDONLY) on a FIFO blocks until a writer
-    # comes, before the fstat that would refuse it.
-    "fifo-as-file": "read_file() blocks in open() on a FIFO",
-    "fifo-signature": "read_file() blocks in open() on a FIFO",
-    "fifo-policy": "read_file() blocks in open() on a FIFO",
-    "import-fifo-asc": "read_file() blocks in open() on a FIFO companion",
-    "import-fifo-dist": "read_file() blocks in open() on a FIFO companion",
-    # fs/cmd.c read_file(): a device is refused with strerror(EINVAL)
-    "device-as-file": "a device is refused as 'Invalid argument', not 'not a regular file'",
-    # fs/cmd.c: file names are printed raw in error lines and in the import
-    # report, so a received tree can forge report lines or send escapes
-    "path-with-escape": "cmd_err() prints the FILE argument unescaped",
-    "import-path-with-newline": "import prints file names unescaped; a newline forges a line",
-    # policy/policy.c: basis, description and notes accept control characters,
-    # which reach explain's text, the xattr user.advisoryfs.basis and the ledger
-    "policy-basis-control-chars": "policy_compile() accepts control characters in basis",
-}
+# Cases that exposed a bug stay here, fixed; a case that fails again is a
+# regression.  (Fixed: FIFOs are refused without waiting, devices are "not a
+# regular file", file names are escaped in every message, policy texts refuse
+# control characters, a refused publish prints one line.)
+KNOWN_BUG = {}
 
 
 # ---- building inputs -----------------------------------------------------------------
@@ -527,8 +511,6 @@ def test_huge_valid_array_is_accepted_quickly(tmp_path):
     assert p.returncode == 0, p.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="reported: publish prints a summary line after the "
-                   "per-file error, two lines where SPEC.md section 1 asks for one")
 def test_publish_refusal_is_one_line(tmp_path):
     s = new_store(tmp_path)
     p = run_limited(["publish", write_doc(tmp_path / "e.json", b"")], s)
