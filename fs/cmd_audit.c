@@ -56,29 +56,6 @@ static const char audit_help[] =
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-/* getopt_long with the one-line usage errors of cmd.c.  Returns the
- * option, -1 at the end, or '?' after printing. */
-static int audit_opt(int argc, char **argv, const struct option *lo)
-{
-	opterr = 0;
-	int c = getopt_long(argc, argv, ":s:h", lo, NULL);
-	if (c == ':') {
-		if (optopt)
-			cmd_usage_error("audit", "option '-%c' needs an argument", optopt);
-		else
-			cmd_usage_error("audit", "option '%s' needs an argument", argv[optind - 1]);
-		return '?';
-	}
-	if (c == '?') {
-		if (optopt)
-			cmd_usage_error("audit", "unknown option '-%c'", optopt);
-		else
-			cmd_usage_error("audit", "unknown option '%s'", argv[optind - 1]);
-		return '?';
-	}
-	return c;
-}
-
 /* Open the ledger of the store named by ctx; prints the error. */
 static struct store_ledger *audit_open(const struct cmd_ctx *ctx, int flags)
 {
@@ -265,10 +242,8 @@ static int audit_checkpoint(const struct cmd_ctx *ctx, struct store_ledger *l)
 		printf("the ledger is empty: nothing to sign\n");
 		return 0;
 	}
-	if (store_open(ctx->store_path, STORE_RDONLY, &st)) {
-		cmd_err("audit: %s", st ? store_errmsg(st) : "out of memory");
+	if (!(st = cmd_open_store(ctx, STORE_RDONLY)))
 		goto out;
-	}
 	n = store_ledger_statement(seq, hash, at, stmt, sizeof(stmt));
 	if (!n || n >= sizeof(stmt)) {
 		cmd_err("audit: checkpoint statement too long");
@@ -330,7 +305,7 @@ int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv)
 	int verify = 0, checkpoint = 0, json = 0, c, rc;
 
 	optind = 0;
-	while ((c = audit_opt(argc, argv, lo)) != -1) {
+	while ((c = cmd_next_opt("audit", argc, argv, "s:h", lo)) != -1) {
 		switch (c) {
 		case '?':
 			return 2;

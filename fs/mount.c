@@ -154,6 +154,7 @@ static void mount_fs_free(struct fs *fs)
 		return;
 	for (unsigned i = 0; i < fs->pool.nidle; i++)
 		store_close(fs->pool.idle[i]);
+	fsop_release_all(fs);
 	snap_put(fs->snap);
 	itab_destroy(&fs->itab);
 	free(fs->root);
@@ -161,6 +162,7 @@ static void mount_fs_free(struct fs *fs)
 	pthread_mutex_destroy(&fs->pool.lock);
 	pthread_cond_destroy(&fs->pool.cond);
 	pthread_mutex_destroy(&fs->snap_lock);
+	pthread_mutex_destroy(&fs->handles_lock);
 	pthread_mutex_destroy(&fs->watch_lock);
 	pthread_cond_destroy(&fs->watch_cond);
 	ledger_free(fs);
@@ -191,6 +193,7 @@ static int mount_fs_new(const char *store, const char *as, double timeout, unsig
 	pthread_mutex_init(&fs->pool.lock, NULL);
 	pthread_cond_init(&fs->pool.cond, NULL);
 	pthread_mutex_init(&fs->snap_lock, NULL);
+	pthread_mutex_init(&fs->handles_lock, NULL);
 	pthread_mutex_init(&fs->watch_lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -21,6 +21,7 @@
  *   snap->lock         the lazily built views of one snapshot
  *   fs->itab.lock      the inode table: hash chains, nlookup, refs
  *   fs->pool.lock      the idle SQLite connections of readers
+ *   fs->handles_lock   the list of open file and directory handles
  *   fs->watch_lock     the watcher's sleep and stop flag
  *
  *   Order: a lock may only be taken while holding locks above it in this
@@ -100,6 +101,11 @@ struct fs_node {
 	struct fs_node *hnext;  /* hash chain: protected by fs->itab.lock */
 	uint64_t nlookup;       /* kernel's lookup count: protected by fs->itab.lock */
 	uint64_t refs;          /* children + pins: protected by fs->itab.lock */
+	/* stored files (documents, signatures), atomics: the version whose size
+	 * and mtime the kernel was last told (0: nothing it still caches), and
+	 * the version whose bytes its page cache may hold */
+	atomic_int_fast64_t seen_version;
+	atomic_int_fast64_t cached_version;
 	/* constant after creation: */
 	struct fs_node *parent; /* NULL for the root; holds a ref on it */
 	uint64_t ino;           /* st_ino: keyed hash, stable across mounts */
@@ -211,6 +217,11 @@ struct fs {
 	struct fs_pool pool;
 	struct fs_ledger ledger;
 
+	/* open handles the kernel has not released yet, freed at exit if it
+	 * never does (an aborted connection sends no RELEASE): mount_ops.c */
+	pthread_mutex_t handles_lock;
+	void *handles;              /* protected by handles_lock */
+
 	pthread_mutex_t snap_lock;
 	struct fs_snap *snap;       /* protected by snap_lock */
 	uint64_t next_gen;          /* watcher only */
@@ -293,6 +304,8 @@ int itab_recipients(struct fs *fs, char ***ret_slugs, size_t *ret_n);
 
 /* ---- mount_ops.c ---- */
 extern const struct fuse_lowlevel_ops fsop_ops;
+/* Free the handles the kernel never released (after the session ended). */
+void fsop_release_all(struct fs *fs);
 
 /* ---- mount_ledger.c ---- */
 /* Before the daemon forks: make the locks, check that the ledger can be

@@ -60,7 +60,14 @@ static const char fsop_xa_dist[] = "user.advisoryfs.dist";   /* view_dist_json()
  * has taken the reply of the last READ, which can be before the thread
  * that sent that reply returns from writev(); a read holds a reference.
  */
+/* Every open handle is on fs->handles until released (see fsop_release_all). */
+struct fsop_handle {
+	struct fsop_handle *prev, *next;  /* protected by fs->handles_lock */
+	int isdir;
+};
+
 struct fsop_fh {
+	struct fsop_handle h;       /* first: the list links */
 	atomic_uint refs;
 	struct fs_node *node;       /* kept by the kernel while the file is open */
 	atomic_uint_fast64_t gen;   /* generation at the last successful check */
@@ -71,12 +78,39 @@ struct fsop_fh {
 
 /* An open directory. */
 struct fsop_dh {
+	struct fsop_handle h;       /* first: the list links */
 	pthread_mutex_t lock;
 	struct fs_list list;        /* protected by lock */
 	uint64_t gen;               /* snapshot the list comes from: protected by lock */
 };
 
 /* ---- helpers ---------------------------------------------------------------------------- */
+
+/* Put h on the list of open handles (before the reply that hands it out). */
+static void fsop_handle_link(struct fs *fs, struct fsop_handle *h, int isdir)
+{
+	h->isdir = isdir;
+	pthread_mutex_lock(&fs->handles_lock);
+	h->prev = NULL;
+	h->next = fs->handles;
+	if (h->next)
+		h->next->prev = h;
+	fs->handles = h;
+	pthread_mutex_unlock(&fs->handles_lock);
+}
+
+static void fsop_handle_unlink(struct fs *fs, struct fsop_handle *h)
+{
+	pthread_mutex_lock(&fs->handles_lock);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		fs->handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	h->prev = h->next = NULL;
+	pthread_mutex_unlock(&fs->handles_lock);
+}
 
 static struct fs *fsop_fs(fuse_req_t req)
 {
@@ -93,6 +127,13 @@ static int fsop_is_dir(const struct fs_node *n)
 static int fsop_is_stored(const struct fs_node *n)
 {
 	return n->id.type == FS_FILE && (n->id.kind == VIEW_JSON || n->id.kind == VIEW_ASC);
+}
+
+/* The kernel is about to cache n's size and mtime as they are at loc. */
+static void fsop_note_seen(struct fs_node *n, const struct fs_loc *loc)
+{
+	if (fsop_is_stored(n))
+		atomic_store(&n->seen_version, snap_adv(loc)->version_id);
 }
 
 /* ---- entries ---------------------------------------------------------------------------- */
@@ -128,6 +169,7 @@ static int fsop_entry(struct fs *fs, struct fs_snap *s, struct fs_caller *c,
 	if ((r = itab_lookup(fs, parent, name, &id, &n)))
 		return r;
 	snap_attr(fs, s, n, &loc, &e->attr);
+	fsop_note_seen(n, &loc);
 	e->ino = itab_nodeid(fs, n);
 	return 0;
 }
@@ -195,6 +237,7 @@ static void fsop_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 		fuse_reply_err(req, -r);
 	} else {
 		snap_attr(fs, s, n, &loc, &st);
+		fsop_note_seen(n, &loc);
 		fuse_reply_attr(req, &st, fs->timeout);
 	}
 	snap_put(s);
@@ -249,7 +292,9 @@ static void fsop_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	/* no cache_readdir: the kernel must not keep listings, whose names
 	 * under the root of a shared mount depend on who reads them */
 	fi->fh = (uint64_t)(uintptr_t)dh;
+	fsop_handle_link(fs, &dh->h, 1);
 	if (fuse_reply_open(req, fi) != 0) {
+		fsop_handle_unlink(fs, &dh->h);
 		snap_list_free(&dh->list);
 		pthread_mutex_destroy(&dh->lock);
 		free(dh);
@@ -389,6 +434,7 @@ static void fsop_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
 {
 	struct fsop_dh *dh = (struct fsop_dh *)(uintptr_t)fi->fh;
 	(void)ino;
+	fsop_handle_unlink(fsop_fs(req), &dh->h);
 	snap_list_free(&dh->list);
 	pthread_mutex_destroy(&dh->lock);
 	free(dh);
@@ -478,6 +524,15 @@ static void fsop_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* a document's first disclosure to its recipient is in the ledger
 	 * before the open succeeds, so before any byte can be read; no entry,
 	 * no bytes (SPEC.md section 4) */
+	/* a new version arrived after the kernel cached this file's size (the
+	 * watcher has not told it yet): serving the new bytes under the old
+	 * size would hand out a torn document, so the open fails instead; it
+	 * succeeds again once the kernel has dropped or refreshed the size */
+	if (!r && fsop_is_stored(n)) {
+		int64_t seen = atomic_load(&n->seen_version);
+		if (seen && seen != fh->version_id)
+			r = -EIO;
+	}
 	if (!r && n->id.type == FS_FILE && n->id.kind == VIEW_JSON &&
 	    fs_ledger_record(fs, s, &loc, fh->data, fh->len, c.uid))
 		r = -EIO;
@@ -488,11 +543,16 @@ static void fsop_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -r);
 		return;
 	}
-	/* a version's bytes never change; the watcher drops pages that must go */
-	fi->keep_cache = 1;
+	/* a version's bytes never change: keep the page cache when it holds
+	 * this version (or generated content the watcher keeps current) */
+	fi->keep_cache = !fsop_is_stored(n) ||
+			 atomic_exchange(&n->cached_version, fh->version_id) == fh->version_id;
 	fi->fh = (uint64_t)(uintptr_t)fh;
-	if (fuse_reply_open(req, fi) != 0)
+	fsop_handle_link(fs, &fh->h, 0);
+	if (fuse_reply_open(req, fi) != 0) {
+		fsop_handle_unlink(fs, &fh->h);
 		fsop_fh_put(fh);
+	}
 }
 
 /* Whether fh may still serve its bytes under snapshot s: 0 or -EIO. */
@@ -543,9 +603,35 @@ static void fsop_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void fsop_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct fsop_fh *fh = (struct fsop_fh *)(uintptr_t)fi->fh;
 	(void)ino;
-	fsop_fh_put((struct fsop_fh *)(uintptr_t)fi->fh);
+	fsop_handle_unlink(fsop_fs(req), &fh->h);
+	fsop_fh_put(fh);
 	fuse_reply_err(req, 0);
+}
+
+/*
+ * Free every handle the kernel never released.  Called once the session
+ * has ended and no request runs: a connection that is aborted or torn
+ * down while files are open sends no RELEASE for them.
+ */
+void fsop_release_all(struct fs *fs)
+{
+	struct fsop_handle *h = fs->handles, *next;
+	for (; h; h = next) {
+		next = h->next;
+		if (h->isdir) {
+			struct fsop_dh *dh = (struct fsop_dh *)h;
+			snap_list_free(&dh->list);
+			pthread_mutex_destroy(&dh->lock);
+			free(dh);
+		} else {
+			struct fsop_fh *fh = (struct fsop_fh *)h;
+			free(fh->data);
+			free(fh);
+		}
+	}
+	fs->handles = NULL;
 }
 
 /* ---- extended attributes ---------------------------------------------------------------- */

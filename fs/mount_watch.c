@@ -118,9 +118,15 @@ static void watch_send(struct fs *fs, const struct watch_queue *q)
 				r = fuse_lowlevel_notify_inval_entry(fs->se, note->parent,
 								     note->name, note->len);
 			break;
-		case WATCH_INVAL_INODE:
+		case WATCH_INVAL_INODE: {
 			r = fuse_lowlevel_notify_inval_inode(fs->se, note->child, 0, 0);
+			/* the kernel holds neither size nor pages of it now (the
+			 * node is pinned, so the pointer is valid) */
+			struct fs_node *nd = itab_node(fs, note->child);
+			atomic_store(&nd->seen_version, 0);
+			atomic_store(&nd->cached_version, 0);
 			break;
+		}
 		}
 		/* ENOENT: nothing cached; ENOTEMPTY: a directory's dentry was
 		 * invalidated but still had children (they have their own
