@@ -89,7 +89,10 @@ struct store *cmd_open_store(const struct cmd_ctx *ctx, int flags)
 	if (!path)
 		return NULL;
 	if (store_open(path, flags, &st) < 0) {
-		cmd_err("%s", st ? store_errmsg(st) : "out of memory");
+		if (ctx->cmd)
+			cmd_err("%s: %s", ctx->cmd, st ? store_errmsg(st) : "out of memory");
+		else
+			cmd_err("%s", st ? store_errmsg(st) : "out of memory");
 		store_close(st);
 		return NULL;
 	}

@@ -15,6 +15,7 @@
 
 struct cmd_ctx {
 	const char *store_path;  /* --store / -s / $ADVISORYFS_STORE, may be NULL */
+	const char *cmd;         /* the subcommand's name, for messages */
 };
 
 /* Print "advisoryfs: <fmt>\n" to stderr. */

@@ -111,8 +111,10 @@ int main(int argc, char **argv)
 		return cmd_usage_error(NULL, "unknown command '%s'", argv[i + 1]);
 	}
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
-		if (!strcmp(commands[c].name, argv[i]))
+		if (!strcmp(commands[c].name, argv[i])) {
+			ctx.cmd = commands[c].name;
 			return commands[c].fn(&ctx, argc - i, argv + i);
+		}
 	/* mount(8) form: advisoryfs STORE MOUNTPOINT [-o ...] */
 	if (i == 1 && argc >= 3 && (strchr(argv[1], '/') != NULL || access(argv[1], F_OK) == 0))
 		return cmd_mount_fstab(argc - 1, argv + 1);

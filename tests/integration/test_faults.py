@@ -288,10 +288,9 @@ def test_store_full(small_fs, tmp_path, leave_kib):
     assert integrity(store) == ["ok"]
 
 
-@pytest.mark.xfail(strict=True, reason="a store on a full filesystem fails with 'advisoryfs: "
-                   "PRAGMA application_id: disk I/O error' (the -shm file cannot grow; the "
-                   "message names neither the command nor the cause)")
 def test_store_full_message_names_the_cause(small_fs, tmp_path):
+    """A store on a full filesystem: the one error line names the command and
+    the cause (it used to be 'PRAGMA application_id: disk I/O error')."""
     store = small_store(small_fs, tmp_path)
     doc = write_doc(tmp_path / "big.json", make_doc("FULL-2024-0001", tlp="WHITE", pad=300000))
     fill(small_fs, 0)
