@@ -66,42 +66,10 @@ static int ledger_seterr(struct store_ledger *l, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/*
- * Translate a SQLite result code into -errno with SQLite's message (the
- * same mapping as store.c's sql_err(), which is private to that file).
- */
+/* Translate a SQLite result code (store_sqlite_errno) and keep SQLite's message. */
 static int ledger_sql_err(struct store_ledger *l, int rc, const char *what)
 {
-	int e;
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		e = -EBUSY;
-		break;
-	case SQLITE_NOMEM:
-		e = -ENOMEM;
-		break;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		e = -EROFS;
-		break;
-	case SQLITE_FULL:
-		e = -ENOSPC;
-		break;
-	case SQLITE_CONSTRAINT:
-		e = -EEXIST;
-		break;
-	case SQLITE_NOTADB:
-	case SQLITE_CORRUPT:
-		e = -EILSEQ;
-		break;
-	case SQLITE_CANTOPEN:
-		e = -ENOENT;
-		break;
-	default:
-		e = -EIO;
-	}
+	int e = store_sqlite_errno(rc);
 	return ledger_seterr(l, e, "ledger: %s: %s", what,
 			     l->db ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
 }

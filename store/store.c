@@ -60,40 +60,37 @@ static int seterr(struct store *st, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* Translate a SQLite result code into -errno, recording SQLite's message. */
-static int sql_err(struct store *st, int rc, const char *what)
+int store_sqlite_errno(int rc)
 {
-	int e;
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		e = -EBUSY;
-		break;
+		return -EBUSY;
 	case SQLITE_NOMEM:
-		e = -ENOMEM;
-		break;
+		return -ENOMEM;
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
 	case SQLITE_AUTH:
-		e = -EROFS;
-		break;
+		return -EROFS;
 	case SQLITE_FULL:
-		e = -ENOSPC;
-		break;
+		return -ENOSPC;
 	case SQLITE_CONSTRAINT:
-		e = -EEXIST;
-		break;
+		return -EEXIST;
 	case SQLITE_NOTADB:
 	case SQLITE_CORRUPT:
-		e = -EILSEQ;
-		break;
+		return -EILSEQ;
 	case SQLITE_CANTOPEN:
-		e = -ENOENT;
-		break;
+		return -ENOENT;
 	default:
-		e = -EIO;
+		return -EIO;
 	}
-	return seterr(st, e, "%s: %s", what, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+}
+
+/* Translate a SQLite result code into -errno, recording SQLite's message. */
+static int sql_err(struct store *st, int rc, const char *what)
+{
+	return seterr(st, store_sqlite_errno(rc), "%s: %s", what,
+		      st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 }
 
 const char *store_errmsg(const struct store *st)

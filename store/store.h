@@ -37,6 +37,9 @@ struct store;
 int store_open(const char *path, int flags, struct store **ret_st);
 void store_close(struct store *st);
 const char *store_errmsg(const struct store *st);
+/* The one translation of a SQLite result code into -errno (store.c and
+ * ledger.c): BUSY/LOCKED -EBUSY, FULL -ENOSPC, READONLY -EROFS, ... */
+int store_sqlite_errno(int rc);
 const char *store_path(const struct store *st);
 
 /* Transactions (BEGIN IMMEDIATE ... COMMIT); nested calls are refused. */
