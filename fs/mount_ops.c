@@ -74,6 +74,7 @@ struct fsop_fh {
 	int64_t version_id;         /* documents and signatures */
 	char *data;                 /* what the file serves; owned */
 	size_t len;
+	struct stat st;             /* its attributes when it was opened */
 };
 
 /* An open directory. */
@@ -220,6 +221,23 @@ static void fsop_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_d
 
 /* ---- attributes ------------------------------------------------------------------------- */
 
+/* The attributes an open handle of n was opened with: 0, or -ENOENT. */
+static int fsop_open_attr(struct fs *fs, const struct fs_node *n, struct stat *ret_st)
+{
+	int r = -ENOENT;
+	pthread_mutex_lock(&fs->handles_lock);
+	for (const struct fsop_handle *h = fs->handles; h; h = h->next) {
+		const struct fsop_fh *fh = (const struct fsop_fh *)h;
+		if (!h->isdir && fh->node == n) {
+			*ret_st = fh->st;
+			r = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fs->handles_lock);
+	return r;
+}
+
 static void fsop_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = fsop_fs(req);
@@ -233,7 +251,13 @@ static void fsop_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	 * cache): a revoked file's reads fail with EIO, as in fsop_read() */
 	if (r == -ENOENT && fi)
 		r = -EIO;
-	if (r) {
+	/* fstat(2) of a file opened before it was revoked (the kernel passes
+	 * no handle then): like an unlinked open file, it still describes
+	 * what was opened, uncached; its reads fail all the same.  Nobody
+	 * else reaches the node: its name is gone from the kernel. */
+	if (r == -ENOENT && fsop_open_attr(fs, n, &st) == 0) {
+		fuse_reply_attr(req, &st, 0);
+	} else if (r) {
 		fuse_reply_err(req, -r);
 	} else {
 		snap_attr(fs, s, n, &loc, &st);
@@ -521,6 +545,8 @@ static void fsop_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		r = -ENOENT;
 	if (!r)
 		r = fsop_fh_fill(fs, s, &loc, fh);
+	if (!r)
+		snap_attr(fs, s, n, &loc, &fh->st);
 	/* a document's first disclosure to its recipient is in the ledger
 	 * before the open succeeds, so before any byte can be read; no entry,
 	 * no bytes (SPEC.md section 4) */
