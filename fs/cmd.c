@@ -227,7 +227,7 @@ static void actor(char *buf, size_t len)
 		snprintf(buf, len, "uid %u", (unsigned)getuid());
 }
 
-static int want_help(int argc, char **argv)
+int cmd_want_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
@@ -256,7 +256,7 @@ int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 					     { NULL, 0, NULL, 0 } };
 	const char *policy_file = NULL;
 	int c;
-	if (want_help(argc, argv)) {
+	if (cmd_want_help(argc, argv)) {
 		fputs(init_help, stdout);
 		return 0;
 	}
@@ -471,7 +471,7 @@ int cmd_org(struct cmd_ctx *ctx, int argc, char **argv)
 	int64_t uid = -1, gid = -1, from = AU_T_MIN, until = AU_T_MAX;
 	int remove = 0, json = 0, c, have_uid = 0, have_gid = 0;
 
-	if (want_help(argc, argv)) {
+	if (cmd_want_help(argc, argv)) {
 		fputs(org_help, stdout);
 		return 0;
 	}
@@ -654,7 +654,7 @@ int cmd_publish(struct cmd_ctx *ctx, int argc, char **argv)
 	const char *sigfile = NULL;
 	int c, rc = 1;
 
-	if (want_help(argc, argv)) {
+	if (cmd_want_help(argc, argv)) {
 		fputs(publish_help, stdout);
 		return 0;
 	}
@@ -1002,7 +1002,7 @@ int cmd_import(struct cmd_ctx *ctx, int argc, char **argv)
 					     { NULL, 0, NULL, 0 } };
 	struct imp im = { 0 };
 	int quiet = 0, c, rc = 1;
-	if (want_help(argc, argv)) {
+	if (cmd_want_help(argc, argv)) {
 		fputs(import_help, stdout);
 		return 0;
 	}
@@ -1155,7 +1155,7 @@ static int withdraw_or_share(struct cmd_ctx *ctx, int argc, char **argv, int sha
 					     { NULL, 0, NULL, 0 } };
 	const char *cmd = share ? "share" : "withdraw", *reason = NULL;
 	int c;
-	if (want_help(argc, argv)) {
+	if (cmd_want_help(argc, argv)) {
 		fputs(share ? share_help : withdraw_help, stdout);
 		return 0;
 	}
@@ -1221,7 +1221,7 @@ int cmd_policy(struct cmd_ctx *ctx, int argc, char **argv)
 					     { NULL, 0, NULL, 0 } };
 	int64_t at = AU_T_MAX;
 	int c;
-	if (want_help(argc, argv)) {
+	if (cmd_want_help(argc, argv)) {
 		fputs(policy_help, stdout);
 		return 0;
 	}
@@ -1403,7 +1403,7 @@ int cmd_visible(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct decide_env env;
 	char **args;
-	if (want_help(argc, argv)) {
+	if (cmd_want_help(argc, argv)) {
 		fputs(visible_help, stdout);
 		return 0;
 	}
@@ -1439,7 +1439,7 @@ int cmd_explain(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct decide_env env;
 	char **args;
-	if (want_help(argc, argv)) {
+	if (cmd_want_help(argc, argv)) {
 		fputs(explain_help, stdout);
 		return 0;
 	}

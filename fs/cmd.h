@@ -22,6 +22,9 @@ struct cmd_ctx {
 void cmd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the one-line usage error and the hint to run --help; returns 2. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* 1 when argv[1..] asks for --help (or -h) before any "--". */
+int cmd_want_help(int argc, char **argv);
+
 /* str with control bytes and '\\' written as \xNN into buf, so that a
  * file name cannot forge output lines or steer a terminal.  Returns buf. */
 const char *cmd_esc(const char *str, char *buf, size_t buflen);

@@ -482,17 +482,6 @@ static const struct {
 	{ "sign", sign_help },	       { "forget", forget_help },
 };
 
-static int want_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			return 0;
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return 1;
-	}
-	return 0;
-}
-
 int cmd_key(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option lo[] = { { "key", required_argument, NULL, 'k' },
@@ -509,7 +498,7 @@ int cmd_key(struct cmd_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < sizeof(key_subs) / sizeof(key_subs[0]); i++)
 			if (!strcmp(argv[1], key_subs[i].name))
 				help = key_subs[i].help;
-	if (want_help(argc, argv)) {
+	if (cmd_want_help(argc, argv)) {
 		fputs(help ? help : key_help, stdout);
 		return 0;
 	}

@@ -326,17 +326,6 @@ out:
 
 /* ---- cmd_provider -------------------------------------------------------------------------- */
 
-static int provider_want_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			return 0;
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return 1;
-	}
-	return 0;
-}
-
 int cmd_provider(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option lo[] = { { "base-url", required_argument, NULL, 0 },
@@ -361,7 +350,7 @@ int cmd_provider(struct cmd_ctx *ctx, int argc, char **argv)
 	int c, json = 0, given = 0, rc = 2;
 	char cmd[32];
 
-	if (provider_want_help(argc, argv)) {
+	if (cmd_want_help(argc, argv)) {
 		fputs(provider_help, stdout);
 		return 0;
 	}
