@@ -10,6 +10,7 @@ scripts/check-csaf-tree.  Skipped without /dev/fuse; the SSH test is skipped
 when sshd is not installed or does not start.
 """
 
+import errno
 import json
 import os
 import re
@@ -40,9 +41,17 @@ pytestmark = [
 # ---- helpers ---------------------------------------------------------------------------
 
 def wait_for(pred, timeout, step=0.01):
+    """Poll pred until true or timeout.  EIO counts as 'not yet': a read of a
+    generated file that overlaps the mount's switch to a new snapshot fails
+    rather than mix old and new content (docs/DESIGN.md)."""
     end = time.monotonic() + timeout
     while True:
-        v = pred()
+        try:
+            v = pred()
+        except OSError as e:
+            if e.errno != errno.EIO:
+                raise
+            v = False
         if v or time.monotonic() > end:
             return v
         time.sleep(step)
