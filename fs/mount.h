@@ -15,6 +15,7 @@
  * Locks (the one place where their order is written down):
  *
  *   dh->lock           one open directory's listing (mount_ops.c)
+ *   fh->lock           one open file's bytes, fetched at its first read
  *   fs->ledger.write_lock  the ledger connection, across one transaction
  *   fs->ledger.set_lock    the set of disclosures already recorded
  *   fs->snap_lock      the pointer fs->snap (and so the generation)
@@ -25,9 +26,10 @@
  *   fs->watch_lock     the watcher's sleep and stop flag
  *
  *   Order: a lock may only be taken while holding locks above it in this
- *   list.  In practice dh->lock and fs->ledger.write_lock are the only
- *   ones ever held while taking another (a readdir resolves and looks up
- *   entries under its directory's lock; a ledger write checks and fills
+ *   list.  In practice dh->lock, fh->lock and fs->ledger.write_lock are
+ *   the only ones ever held while taking another (a readdir resolves and
+ *   looks up entries under its directory's lock; a file's first read takes
+ *   a pool connection under its lock; a ledger write checks and fills
  *   the set under the write lock); the others are leaves, held for a few
  *   instructions or, for snap->lock, one view_build().  The write lock is
  *   held across one SQLite transaction (an fsync), never while resolving;
@@ -329,6 +331,9 @@ void ledger_checkpoint(struct fs *fs, int final);
  */
 int fs_ledger_record(struct fs *fs, const struct fs_snap *s, const struct fs_loc *loc,
 		     const void *bytes, size_t len, uid_t uid);
+/* Whether the recipient of the document at loc already received that
+ * version (so opening it again needs no entry and no bytes at open). */
+int fs_ledger_has(struct fs *fs, const struct fs_snap *s, const struct fs_loc *loc);
 
 /* ---- mount_tenant.c ---- */
 void tenant_caller_init(struct fs_caller *c, fuse_req_t req);

@@ -190,6 +190,17 @@ static char *ledger_rules(const struct fs_snap *s, const struct fs_loc *loc)
 	return b;
 }
 
+int fs_ledger_has(struct fs *fs, const struct fs_snap *s, const struct fs_loc *loc)
+{
+	struct fs_ledger *lg = &fs->ledger;
+	int has;
+
+	pthread_mutex_lock(&lg->set_lock);
+	has = ledger_set_has(lg, s->w->orgs[loc->org].id, snap_adv(loc)->version_id);
+	pthread_mutex_unlock(&lg->set_lock);
+	return has;
+}
+
 int fs_ledger_record(struct fs *fs, const struct fs_snap *s, const struct fs_loc *loc,
 		     const void *bytes, size_t len, uid_t uid)
 {
@@ -205,6 +216,13 @@ int fs_ledger_record(struct fs *fs, const struct fs_snap *s, const struct fs_loc
 	pthread_mutex_unlock(&lg->set_lock);
 	if (has)
 		return 0;
+	if (!bytes) {
+		/* the caller relied on fs_ledger_has(): the set only grows, so
+		 * this cannot happen; no entry, no bytes */
+		fs_log(fs, FUSE_LOG_ERR, "ledger: '%s' %s to %s: bytes not read", a->tracking_id,
+		       a->version, o->slug);
+		return -EIO;
+	}
 
 	memset(&e, 0, sizeof(e));
 	e.at = au_now();

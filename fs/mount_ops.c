@@ -72,8 +72,10 @@ struct fsop_fh {
 	struct fs_node *node;       /* kept by the kernel while the file is open */
 	atomic_uint_fast64_t gen;   /* generation at the last successful check */
 	int64_t version_id;         /* documents and signatures */
-	char *data;                 /* what the file serves; owned */
-	size_t len;
+	pthread_mutex_t lock;       /* protects data of a stored file until it is fetched */
+	char *data;                 /* what the file serves; owned; a stored file's
+				     * bytes are fetched at the first READ */
+	size_t len;                 /* its length (a stored file's size at open) */
 	struct stat st;             /* its attributes when it was opened */
 };
 
@@ -313,8 +315,10 @@ static void fsop_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 		fuse_reply_err(req, -r);
 		return;
 	}
-	/* no cache_readdir: the kernel must not keep listings, whose names
-	 * under the root of a shared mount depend on who reads them */
+	/* the kernel keeps listings (the watcher's inval_inode of a directory
+	 * whose listing changed drops them), except the root's in a shared
+	 * mount, whose names depend on who reads them */
+	fi->cache_readdir = fi->keep_cache = !(fs->shared && n == fs->root);
 	fi->fh = (uint64_t)(uintptr_t)dh;
 	fsop_handle_link(fs, &dh->h, 1);
 	if (fuse_reply_open(req, fi) != 0) {
@@ -467,39 +471,72 @@ static void fsop_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
 
 /* ---- files ------------------------------------------------------------------------------ */
 
-static void fsop_fh_put(struct fsop_fh *fh)
+static void fsop_fh_free(struct fsop_fh *fh)
 {
-	if (!fh || atomic_fetch_sub(&fh->refs, 1) != 1)
-		return;
+	pthread_mutex_destroy(&fh->lock);
 	free(fh->data);
 	free(fh);
 }
 
+static void fsop_fh_put(struct fsop_fh *fh)
+{
+	if (!fh || atomic_fetch_sub(&fh->refs, 1) != 1)
+		return;
+	fsop_fh_free(fh);
+}
+
 /*
- * Fill fh with what the file serves in snapshot s at loc: the stored bytes
- * of a document or signature (through a pooled connection), or a copy of
- * the generated content.  Returns 0 or -errno (-EIO for a store failure,
- * logged).
+ * Fetch the stored bytes of fh's version (fh->lock held, or fh not yet
+ * shared) through a pooled connection.  They must be as long as the size
+ * the kernel was given at open.  0 or -EIO (logged).
+ */
+static int fsop_fh_fetch(struct fs *fs, struct fsop_fh *fh)
+{
+	const struct fs_node *n = fh->node;
+	struct store *st = NULL;
+	char *b = NULL;
+	size_t len = 0;
+	int r;
+
+	if (mount_pool_get(fs, &st))
+		return -EIO;
+	r = store_version_bytes(st, fh->version_id, n->id.kind == VIEW_ASC, &b, &len);
+	if (r)
+		fs_log(fs, FUSE_LOG_ERR, "reading version %lld of '%s': %s",
+		       (long long)fh->version_id, n->name, store_errmsg(st));
+	mount_pool_put(fs, st);
+	if (!r && len != fh->len) {
+		fs_log(fs, FUSE_LOG_ERR, "version %lld of '%s': %zu bytes stored, %zu expected",
+		       (long long)fh->version_id, n->name, len, fh->len);
+		r = -EIO;
+	}
+	if (r) {
+		free(b);
+		return -EIO;
+	}
+	fh->data = b;
+	return 0;
+}
+
+/*
+ * Fill fh with what the file serves in snapshot s at loc (fh->st already
+ * set): for a document or signature its version, and its bytes only when
+ * now is needed (first a document's first disclosure to its recipient,
+ * whose ledger entry holds their hash; otherwise the first READ fetches
+ * them, and an open the kernel serves from its page cache costs no store
+ * read); for a generated file a copy of its content.  0 or -errno.
  */
 static int fsop_fh_fill(struct fs *fs, struct fs_snap *s, const struct fs_loc *loc,
 			struct fsop_fh *fh)
 {
 	const struct fs_node *n = fh->node;
-	struct store *st = NULL;
-	int r;
 
 	if (fsop_is_stored(n)) {
-		const struct w_adv *a = snap_adv(loc);
-		fh->version_id = a->version_id;
-		if ((r = mount_pool_get(fs, &st)))
-			return -EIO;
-		r = store_version_bytes(st, a->version_id, n->id.kind == VIEW_ASC, &fh->data,
-					&fh->len);
-		if (r)
-			fs_log(fs, FUSE_LOG_ERR, "reading version %lld of '%s': %s",
-			       (long long)a->version_id, a->tracking_id, store_errmsg(st));
-		mount_pool_put(fs, st);
-		return r ? -EIO : 0;
+		fh->version_id = snap_adv(loc)->version_id;
+		fh->len = (size_t)fh->st.st_size;
+		if (n->id.kind == VIEW_JSON && !fs_ledger_has(fs, s, loc))
+			return fsop_fh_fetch(fs, fh);
+		return 0;
 	}
 	char buf[256];
 	size_t len;
@@ -535,6 +572,7 @@ static void fsop_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	atomic_init(&fh->refs, 1);
+	pthread_mutex_init(&fh->lock, NULL);
 	fh->node = n;
 	tenant_caller_init(&c, req);
 	s = snap_get(fs);
@@ -543,10 +581,10 @@ static void fsop_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* the kernel's permission check came first; this one holds even if not */
 	if (!r && !tenant_may_loc(fs, s, &c, n, &loc))
 		r = -ENOENT;
-	if (!r)
-		r = fsop_fh_fill(fs, s, &loc, fh);
-	if (!r)
+	if (!r) {
 		snap_attr(fs, s, n, &loc, &fh->st);
+		r = fsop_fh_fill(fs, s, &loc, fh);
+	}
 	/* a document's first disclosure to its recipient is in the ledger
 	 * before the open succeeds, so before any byte can be read; no entry,
 	 * no bytes (SPEC.md section 4) */
@@ -616,6 +654,12 @@ static void fsop_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			atomic_store(&fh->gen, s->gen);
 	}
 	snap_put(s);
+	if (!r && fsop_is_stored(fh->node)) {
+		pthread_mutex_lock(&fh->lock);
+		if (!fh->data)
+			r = fsop_fh_fetch(fs, fh);
+		pthread_mutex_unlock(&fh->lock);
+	}
 	if (r) {
 		fuse_reply_err(req, -r);
 	} else if (off < 0 || (uint64_t)off >= fh->len) {
@@ -652,9 +696,7 @@ void fsop_release_all(struct fs *fs)
 			pthread_mutex_destroy(&dh->lock);
 			free(dh);
 		} else {
-			struct fsop_fh *fh = (struct fsop_fh *)h;
-			free(fh->data);
-			free(fh);
+			fsop_fh_free((struct fsop_fh *)h);
 		}
 	}
 	fs->handles = NULL;
@@ -723,6 +765,13 @@ static void fsop_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size
 	size_t len = 0;
 	int r = snap_resolve(fs, s, &n->id, &loc), which = -1;
 
+	/* only the user namespace exists here: "not supported" (rather than
+	 * "no such attribute") for security.selinux, system.posix_acl_* and
+	 * the like lets ls -l, cp -a and friends stop asking for the rest of
+	 * the file system; the kernel caches no extended attribute, so each
+	 * question would be a round trip per file */
+	if (!r && strncmp(name, "user.", 5) != 0)
+		r = -EOPNOTSUPP;
 	if (!strcmp(name, fsop_xa_rules))
 		which = 0;
 	else if (!strcmp(name, fsop_xa_basis))

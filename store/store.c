@@ -42,6 +42,7 @@ struct store {
 	char *path;
 	int in_tx;
 	struct policy *policy;  /* active policy, cached for validation; NULL until needed */
+	sqlite3_stmt *q_bytes[2];  /* store_version_bytes(): document, signature; kept prepared */
 	char err[512];
 };
 
@@ -375,6 +376,8 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	policy_free(st->policy);
+	sqlite3_finalize(st->q_bytes[0]);
+	sqlite3_finalize(st->q_bytes[1]);
 	if (st->db)
 		sqlite3_close(st->db);
 	free(st->path);
@@ -1171,11 +1174,13 @@ int store_share(struct store *st, const char *tracking_id, const char *slug, con
 int store_version_bytes(struct store *st, int64_t version_id, int signature, char **ret_bytes,
 			size_t *ret_len)
 {
-	sqlite3_stmt *s = NULL;
-	int r = prep(st, &s, signature ? "SELECT signature FROM version_blob WHERE version_id = ?1"
-				       : "SELECT bytes FROM version_blob WHERE version_id = ?1");
-	if (r)
+	/* called for every file a mount serves: the statement stays prepared */
+	sqlite3_stmt **q = &st->q_bytes[signature ? 1 : 0];
+	int r = 0;
+	if (!*q && (r = prep(st, q, signature ? "SELECT signature FROM version_blob WHERE version_id = ?1"
+					      : "SELECT bytes FROM version_blob WHERE version_id = ?1")))
 		return r;
+	sqlite3_stmt *s = *q;
 	sqlite3_bind_int64(s, 1, version_id);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
@@ -1193,7 +1198,8 @@ int store_version_bytes(struct store *st, int64_t version_id, int signature, cha
 	} else {
 		r = sql_err(st, rc, "bytes");
 	}
-	sqlite3_finalize(s);
+	/* ends the read transaction: a kept statement must not hold one */
+	sqlite3_reset(s);
 	return r;
 }
 
