@@ -816,10 +816,13 @@ static void fsop_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void fsop_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
-	/* read-only: nothing to write back; listings with attributes */
+	/* read-only: nothing to write back; listings with attributes, always:
+	 * the kernel's adaptive mode would fall back to plain READDIR for
+	 * find(1) and the like, and then pay a LOOKUP per name opened later */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 }
 
 const struct fuse_lowlevel_ops fsop_ops = {
