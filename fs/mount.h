@@ -237,6 +237,13 @@ struct fs {
 	int stop;                   /* protected by watch_lock */
 	struct store *watch_st;     /* watcher thread only (main before it starts) */
 	int64_t last_dv;            /* watcher only */
+	/* set by watch_start(), closed by watch_stop() after the join: an
+	 * eventfd watch_stop() writes to wake the watcher's poll() (constant;
+	 * -1: it sleeps on watch_cond), and an inotify descriptor on the
+	 * store's directory (watcher only; -1: polling only) */
+	int watch_wake;
+	int watch_inotify;
+	unsigned watch_burst;       /* watcher only: short polls left after a store event */
 };
 
 /* Logging: errors and warnings always, the rest with -d. */
@@ -247,6 +254,12 @@ void fs_log(const struct fs *fs, enum fuse_log_level level, const char *fmt, ...
 /* Load a new snapshot from st (active policy, world at now).  The caller
  * owns one reference.  Returns 0 or -errno (message in the store). */
 int snap_load(struct store *st, uint64_t gen, struct fs_snap **ret_snap);
+/* A new snapshot made from old and the withdrawals and shares committed
+ * since (at most SNAP_PATCH_MAX), without loading the world again.  The
+ * caller owns one reference.  -EAGAIN when the changes or the time do not
+ * allow it (use snap_load()); other -errno (message in the store). */
+#define SNAP_PATCH_MAX 64
+int snap_patch(struct store *st, struct fs_snap *old, uint64_t gen, struct fs_snap **ret_snap);
 /* The current snapshot, with a reference the caller drops with snap_put(). */
 struct fs_snap *snap_get(struct fs *fs);
 void snap_put(struct fs_snap *s);

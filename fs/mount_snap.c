@@ -7,6 +7,11 @@
  * current snapshot with snap_get(), use it, and drop it with snap_put();
  * the watcher (mount_watch.c) loads a new one when the store or the time
  * moves and swaps the pointer, so a request never sees half of a change.
+ * When the store's only changes are withdrawals and shares, snap_patch()
+ * makes the new snapshot from the old one instead: a derived world
+ * (world_derive()) with those facts set as the store has them, at a new t
+ * before the old snapshot's next boundary, so that nothing else can differ
+ * from a full load.
  *
  * A snapshot also holds the provider values and the signing key
  * (view_provider_load()), read from the store with the world, so that
@@ -28,6 +33,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "world_build.h"
 
 /* ---- life cycle ------------------------------------------------------------------------- */
 
@@ -82,6 +88,91 @@ int snap_load(struct store *st, uint64_t gen, struct fs_snap **ret_snap)
 	*ret_snap = s;
 	return 0;
 fail:
+	snap_free(s);
+	return r;
+}
+
+/* Apply one advisory's facts from the store to w (derived).  -EAGAIN
+ * when a share names an organisation w does not know. */
+static int snap_patch_adv(struct world *w, const struct store_patch_adv *pa)
+{
+	struct w_share small[16], *v = small;
+	uint32_t i, n = 0;
+	int r = 0;
+
+	for (i = 0; i < w->nadvs && w->advs[i].id != pa->adv_id; i++)
+		;
+	if (i == w->nadvs)
+		return 0; /* no version in force: not in the world */
+	w->advs[i].withdrawn_at = pa->withdrawn_at;
+	if (pa->nshares == w->advs[i].nshares && pa->nshares == 0)
+		return 0;
+	if (pa->nshares > sizeof(small) / sizeof(small[0]) &&
+	    !(v = malloc(pa->nshares * sizeof(*v))))
+		return -ENOMEM;
+	for (size_t k = 0; k < pa->nshares && !r; k++) {
+		uint32_t o;
+		for (o = 0; o < w->norgs && w->orgs[o].id != pa->shares[k].org_id; o++)
+			;
+		if (o == w->norgs || o == W_PUBLIC) {
+			r = -EAGAIN;
+			break;
+		}
+		/* sorted by org (world_build.h), one share per organisation */
+		uint32_t j = n;
+		for (; j > 0 && v[j - 1].org > o; j--)
+			v[j] = v[j - 1];
+		v[j] = (struct w_share){ o, pa->shares[k].at };
+		n++;
+	}
+	if (!r)
+		r = world_set_shares(w, i, v, n);
+	if (v != small)
+		free(v);
+	return r == -E2BIG ? -EAGAIN : r;
+}
+
+int snap_patch(struct store *st, struct fs_snap *old, uint64_t gen, struct fs_snap **ret_snap)
+{
+	struct store_patch pt = { 0, NULL, 0 };
+	struct fs_snap *s;
+	int64_t t = au_now();
+	int r;
+
+	/* a scheduled version or a decision may change at the boundary: only
+	 * the store's changes are applied here */
+	if (t >= old->next_boundary || t < old->t)
+		return -EAGAIN;
+	if (!(s = calloc(1, sizeof(*s))))
+		return -ENOMEM;
+	atomic_init(&s->refs, 1);
+	pthread_mutex_init(&s->lock, NULL);
+	s->gen = gen;
+	s->t = t;
+	/* the policy first: a policy loaded after it is among the changes
+	 * store_patch_read() sees, and refused there */
+	if ((r = store_policy_get(st, AU_T_MAX, &s->p, NULL, NULL)) ||
+	    (r = store_patch_read(st, old->change_seq, SNAP_PATCH_MAX, &pt)))
+		goto fail;
+	s->change_seq = pt.seq;
+	if (!(s->w = world_derive(old->w, t))) {
+		r = -EAGAIN;
+		goto fail;
+	}
+	for (size_t i = 0; i < pt.n && !r; i++)
+		r = snap_patch_adv(s->w, &pt.advs[i]);
+	if (r || (r = snap_boundary(st, s)) || (r = view_provider_load(st, &s->prov)))
+		goto fail;
+	s->views = calloc(s->w->norgs ? s->w->norgs : 1, sizeof(*s->views));
+	if (!s->views) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	store_patch_free(&pt);
+	*ret_snap = s;
+	return 0;
+fail:
+	store_patch_free(&pt);
 	snap_free(s);
 	return r;
 }

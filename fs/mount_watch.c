@@ -3,18 +3,30 @@
  * caches switched on (SPEC.md section 3).
  *
  * One thread, never a request handler, with its own read-only store
- * connection.  Every poll_ms (50 ms by default) it reads PRAGMA
+ * connection.  Every poll_ms (50 ms by default), and at once when inotify
+ * reports a write to the store's files (then every 2 ms for a few polls,
+ * since the event comes before the commit is complete), it reads PRAGMA
  * data_version, a memory read that changes when another connection
  * committed; then the store's change sequence, so a commit that changed
- * nothing visible (a future ledger write) costs no reload.  It also
- * reloads when the clock reaches the snapshot's next boundary
- * (policy_next_boundary(), store_next_release()): an embargo ending, a
- * designation expiring, a scheduled version being released.
+ * nothing visible (a future ledger write) costs no reload.  Without
+ * inotify it only polls.  It also reloads when the clock reaches the
+ * snapshot's next boundary (policy_next_boundary(), store_next_release()):
+ * an embargo ending, a designation expiring, a scheduled version being
+ * released.
  *
- * A reload loads a new snapshot, builds the views of the recipients the
- * kernel knows nodes of, swaps the snapshot in, and then diffs every node
- * the kernel holds (pinned, so none is freed under it) between the old
- * snapshot and the new one, deepest first:
+ * A reload makes a new snapshot: when every change since the last one is
+ * a withdrawal or a share and no boundary passed, by patching a copy of
+ * the world (snap_patch()), else by loading it (snap_load()).  It builds
+ * the views of the recipients the kernel knows nodes of and swaps the
+ * snapshot in.  Then it compares each recipient's old and new view (one
+ * merge of the sorted documents) and diffs, between the old snapshot and
+ * the new one, deepest first, the nodes the kernel holds (pinned, so none
+ * is freed under it) that the comparison leaves in question: those of
+ * documents that appeared, went or changed, their year and TLP folders
+ * (listings, index.txt, changes.csv), the recipient's directory and own
+ * files, the root when the organisations or public's view changed; every
+ * node of a recipient that cannot be compared (new, gone, bound to other
+ * accounts).  What the kernel is told:
  *   - a node that stopped being visible: fuse_lowlevel_notify_inval_inode
  *     (drops cached pages, so an open file cannot serve them from the page
  *     cache) and fuse_lowlevel_notify_delete on its name;
@@ -38,15 +50,21 @@
  * session and wakes the main thread; the main thread then stops the
  * watcher and unmounts.
  *
- * Sections: the notification queue, diffing, reloading, the thread.
+ * Sections: the notification queue, diffing, which nodes to diff,
+ * reloading, the thread.
  */
 #include "mount.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -138,20 +156,41 @@ static void watch_send(struct fs *fs, const struct watch_queue *q)
 
 /* ---- diffing ---------------------------------------------------------------------------- */
 
-static int watch_depth(const struct fs_node *n)
+/*
+ * The nodes deepest first, so that a directory's children go before it:
+ * each depth is computed once and the nodes are bucketed by it (paths
+ * are a handful of components deep).  Reorders nodes in place; 0 or
+ * -ENOMEM (nodes unchanged).
+ */
+static int watch_order(struct fs_node **nodes, size_t n)
 {
-	int d = 0;
-	for (; n->parent; n = n->parent)
-		d++;
-	return d;
-}
-
-/* Deepest first, so that a directory's children go before it. */
-static int watch_cmp_depth(const void *a, const void *b)
-{
-	int da = watch_depth(*(struct fs_node *const *)a);
-	int db = watch_depth(*(struct fs_node *const *)b);
-	return db - da;
+	enum { WATCH_MAX_DEPTH = 15 };
+	size_t count[WATCH_MAX_DEPTH + 1] = { 0 }, at[WATCH_MAX_DEPTH + 1];
+	uint8_t *depth = malloc(n ? n : 1);
+	struct fs_node **out = malloc((n ? n : 1) * sizeof(*out));
+	if (!depth || !out) {
+		free(depth);
+		free(out);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int d = 0;
+		for (const struct fs_node *p = nodes[i]; p->parent && d < WATCH_MAX_DEPTH; p = p->parent)
+			d++;
+		depth[i] = (uint8_t)d;
+		count[d]++;
+	}
+	size_t pos = 0;
+	for (int d = WATCH_MAX_DEPTH; d >= 0; d--) {
+		at[d] = pos;
+		pos += count[d];
+	}
+	for (size_t i = 0; i < n; i++)
+		out[at[depth[i]]++] = nodes[i];
+	memcpy(nodes, out, n * sizeof(*nodes));
+	free(depth);
+	free(out);
+	return 0;
 }
 
 static int watch_cmp_ent(const void *a, const void *b)
@@ -168,9 +207,11 @@ static int watch_content_differs(const struct fs_snap *o, const struct fs_snap *
 	char bo[256], bn[256];
 	size_t lenA, lenB;
 
-	if (node->id.type == FS_FILE && (node->id.kind == VIEW_JSON || node->id.kind == VIEW_ASC))
+	/* a version's bytes, signature and hashes never change, and a node
+	 * names one file name: the version decides all four kinds */
+	if (node->id.type == FS_FILE)
 		return snap_adv(lo)->version_id != snap_adv(ln)->version_id;
-	if (node->id.type != FS_FILE && node->id.type != FS_INDEX && node->id.type != FS_CHANGES &&
+	if (node->id.type != FS_INDEX && node->id.type != FS_CHANGES &&
 	    node->id.type != FS_PROVIDER && node->id.type != FS_PGPKEY)
 		return 0;
 	const char *a = snap_generated(o, node, lo, bo, sizeof(bo), &lenA);
@@ -266,7 +307,267 @@ static void watch_diff_node(struct fs *fs, struct fs_snap *o, struct fs_snap *nw
 		watch_push(q, WATCH_INVAL_INODE, 0, id, NULL, 0);
 }
 
+/* ---- which nodes to diff --------------------------------------------------------------- */
+
+/*
+ * Which nodes can have changed.  Views are compared before nodes: one
+ * merge of a recipient's old and new documents (both sorted by folder,
+ * year and file name) finds the documents that appeared, went or changed
+ * version or decision, and only the nodes of those documents, of their
+ * year and TLP folders and of the recipient's own files are diffed.  A
+ * recipient whose view is unchanged costs no node at all; one that cannot
+ * be compared (gone, new, out of memory, another owner) has all its nodes
+ * diffed, as before.
+ */
+struct watch_key {
+	uint8_t dir;
+	uint16_t year;
+	const char *name;           /* "<name>.json", in the old or the new world */
+};
+
+struct watch_recip {
+	char *slug;                 /* owned */
+	int all;                    /* diff every node of the recipient */
+	int any;                    /* anything changed (its own nodes are diffed) */
+	unsigned dirs;              /* bit d: TLP folder d changed (listing, index, changes) */
+	struct watch_key *keys;     /* documents that changed, sorted */
+	size_t nkeys, cap;
+};
+
+struct watch_plan {
+	struct watch_recip *v;      /* sorted by slug */
+	size_t n, cap;
+	int root;                   /* the root of a full mount changed */
+	size_t last;                /* index of the last recipient found */
+};
+
+static int watch_cmp_key(const struct watch_key *a, const struct watch_key *b, int names)
+{
+	if (a->dir != b->dir)
+		return a->dir < b->dir ? -1 : 1;
+	if (a->year != b->year)
+		return a->year < b->year ? -1 : 1;
+	return names ? strcmp(a->name, b->name) : 0;
+}
+
+static int watch_cmp_key_q(const void *a, const void *b)
+{
+	return watch_cmp_key(a, b, 1);
+}
+
+/* Whether k is among the changed documents (names) or in a changed year
+ * folder (!names). */
+static int watch_has_key(const struct watch_recip *rc, const struct watch_key *k, int names)
+{
+	size_t lo = 0, hi = rc->nkeys;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = watch_cmp_key(&rc->keys[mid], k, names);
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int watch_add_key(struct watch_recip *rc, const struct view *v, uint32_t doc)
+{
+	const struct view_doc *d = &v->docs[doc];
+	struct watch_key *k = au_grow(rc->keys, &rc->cap, rc->nkeys + 1, sizeof(*k), 16);
+	if (!k)
+		return -ENOMEM;
+	rc->keys = k;
+	rc->keys[rc->nkeys++] = (struct watch_key){ d->dir, d->year, v->w->advs[d->adv].filename };
+	rc->dirs |= 1u << d->dir;
+	return 0;
+}
+
+static int watch_same_decision(const struct pol_decision *a, const struct pol_decision *b)
+{
+	return a->permit == b->permit && a->nrules == b->nrules &&
+	       memcmp(a->rules, b->rules, a->nrules * sizeof(a->rules[0])) == 0;
+}
+
+static int watch_same_bytes(const char *a, size_t la, const char *b, size_t lb)
+{
+	return la == lb && (la == 0 || memcmp(a, b, la) == 0);
+}
+
+/* Order of two documents of the old (a in wa) and new (b in wb) view. */
+static int watch_cmp_doc(const struct view_doc *a, const struct world *wa, const struct view_doc *b,
+			 const struct world *wb)
+{
+	if (a->dir != b->dir)
+		return a->dir < b->dir ? -1 : 1;
+	if (a->year != b->year)
+		return a->year < b->year ? -1 : 1;
+	const struct w_adv *x = &wa->advs[a->adv], *y = &wb->advs[b->adv];
+	/* an advisory's file name is its own (unique in the store) */
+	return x->id == y->id ? 0 : strcmp(x->filename, y->filename);
+}
+
+/* Compare the recipient's two views into rc.  0 or -ENOMEM. */
+static int watch_compare_views(const struct view *vo, const struct view *vn,
+			       struct watch_recip *rc)
+{
+	uint32_t i = 0, j = 0;
+	int r = 0;
+
+	while (!r && (i < vo->ndocs || j < vn->ndocs)) {
+		int c = i == vo->ndocs ? 1 : j == vn->ndocs ? -1
+			: watch_cmp_doc(&vo->docs[i], vo->w, &vn->docs[j], vn->w);
+		if (c < 0) {
+			r = watch_add_key(rc, vo, i++);
+		} else if (c > 0) {
+			r = watch_add_key(rc, vn, j++);
+		} else {
+			const struct view_doc *a = &vo->docs[i], *b = &vn->docs[j];
+			if (vo->w->advs[a->adv].version_id != vn->w->advs[b->adv].version_id ||
+			    !watch_same_decision(&a->dec, &b->dec))
+				r = watch_add_key(rc, vn, j);
+			i++;
+			j++;
+		}
+	}
+	if (r)
+		return r;
+	/* generated files: the documents decide them, but compare the bytes
+	 * too, it costs little and answers for anything the merge missed */
+	for (int d = 0; d < VIEW_NDIRS; d++) {
+		const struct view_dir *a = &vo->dirs[d], *b = &vn->dirs[d];
+		if (a->nyears != b->nyears || a->mtime != b->mtime ||
+		    !watch_same_bytes(a->index_txt, a->index_len, b->index_txt, b->index_len) ||
+		    !watch_same_bytes(a->changes_csv, a->changes_len, b->changes_csv, b->changes_len))
+			rc->dirs |= 1u << d;
+	}
+	if (rc->nkeys > 1)
+		qsort(rc->keys, rc->nkeys, sizeof(*rc->keys), watch_cmp_key_q);
+	rc->any = rc->dirs || rc->nkeys || vo->mtime != vn->mtime ||
+		  !watch_same_bytes(vo->provider_json, vo->provider_len, vn->provider_json,
+				    vn->provider_len) ||
+		  (vo->pgp_name == NULL) != (vn->pgp_name == NULL) ||
+		  (vo->pgp_name && strcmp(vo->pgp_name, vn->pgp_name) != 0) ||
+		  vo->pgp_mtime != vn->pgp_mtime ||
+		  !watch_same_bytes(vo->pgp_key, vo->pgp_key_len, vn->pgp_key, vn->pgp_key_len);
+	return 0;
+}
+
+/*
+ * Fill rc (slug set) for one recipient: compare its views in o and nw.
+ * Anything that prevents a comparison makes rc->all.
+ */
+static void watch_plan_recip(struct fs_snap *o, struct fs_snap *nw, struct watch_recip *rc)
+{
+	uint32_t oo, on;
+	const struct view *vo, *vn;
+
+	if (snap_view(o, rc->slug, &oo, &vo) || snap_view(nw, rc->slug, &on, &vn) ||
+	    o->w->orgs[oo].uid != nw->w->orgs[on].uid || o->w->orgs[oo].gid != nw->w->orgs[on].gid ||
+	    watch_compare_views(vo, vn, rc)) {
+		rc->all = rc->any = 1;
+		return;
+	}
+}
+
+/* The recipient entry of slug, made and planned on first use; NULL when
+ * out of memory (the caller diffs the node). */
+static struct watch_recip *watch_plan_find(struct watch_plan *pl, struct fs_snap *o,
+					   struct fs_snap *nw, const char *slug)
+{
+	size_t lo = 0, hi = pl->n;
+	if (pl->last < pl->n && strcmp(pl->v[pl->last].slug, slug) == 0)
+		return &pl->v[pl->last];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(pl->v[mid].slug, slug);
+		if (c == 0)
+			return &pl->v[pl->last = mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? 2 * pl->cap : 8;
+		struct watch_recip *v = realloc(pl->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		pl->v = v;
+		pl->cap = cap;
+	}
+	struct watch_recip rc = { .slug = strdup(slug) };
+	if (!rc.slug)
+		return NULL;
+	watch_plan_recip(o, nw, &rc);
+	memmove(&pl->v[lo + 1], &pl->v[lo], (pl->n - lo) * sizeof(*pl->v));
+	pl->v[lo] = rc;
+	pl->n++;
+	return &pl->v[pl->last = lo];
+}
+
+static void watch_plan_free(struct watch_plan *pl)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		free(pl->v[i].slug);
+		free(pl->v[i].keys);
+	}
+	free(pl->v);
+}
+
+/* Whether the root of a full mount can have changed: its listing (the
+ * organisations), owners, link count, and its mtime (public's view). */
+static int watch_root_changed(struct watch_plan *pl, struct fs_snap *o, struct fs_snap *nw)
+{
+	const struct world *a = o->w, *b = nw->w;
+	if (a->norgs != b->norgs)
+		return 1;
+	for (uint32_t i = 0; i < a->norgs; i++)
+		if (strcmp(a->orgs[i].slug, b->orgs[i].slug) != 0 || a->orgs[i].uid != b->orgs[i].uid ||
+		    a->orgs[i].gid != b->orgs[i].gid)
+			return 1;
+	const struct watch_recip *pub = watch_plan_find(pl, o, nw, "public");
+	return !pub || pub->any;
+}
+
+/* Whether node must be compared between o and nw. */
+static int watch_wanted(struct fs *fs, struct watch_plan *pl, struct fs_snap *o,
+			struct fs_snap *nw, const struct fs_node *node)
+{
+	if (node->id.type == FS_ROOT)
+		return pl->root;
+	const struct watch_recip *rc = watch_plan_find(pl, o, nw, node->id.slug);
+	if (!rc || rc->all)
+		return 1;
+	if (!rc->any)
+		return 0;
+	struct watch_key k = { node->id.dir, node->id.year, node->id.docname };
+	switch (node->id.type) {
+	case FS_TLPDIR:
+	case FS_INDEX:
+	case FS_CHANGES:
+		return node->id.dir < VIEW_NDIRS ? (rc->dirs >> node->id.dir) & 1 : 1;
+	case FS_YEAR:
+		return watch_has_key(rc, &k, 0);
+	case FS_FILE:
+		return watch_has_key(rc, &k, 1);
+	default: /* the recipient's directory, provider-metadata.json, openpgp/ */
+		(void)fs;
+		return 1;
+	}
+}
+
 /* ---- reloading -------------------------------------------------------------------------- */
+
+/* Milliseconds of the monotonic clock (for the debug log). */
+static int64_t watch_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /*
  * Load a new snapshot, swap it in and tell the kernel what changed.
@@ -277,12 +578,17 @@ static int watch_reload(struct fs *fs)
 {
 	struct fs_snap *old = snap_get(fs), *nw = NULL, *prev;
 	struct watch_queue q = { NULL, 0, 0, 0 };
+	struct watch_plan pl = { NULL, 0, 0, 0, 0 };
 	struct fs_node **nodes = NULL;
-	size_t nnodes = 0, nslugs = 0;
+	size_t nnodes = 0, nslugs = 0, ndiffed = 0;
 	char **slugs = NULL;
 	int r;
 
-	if ((r = snap_load(fs->watch_st, fs->next_gen + 1, &nw))) {
+	int64_t t0 = watch_ms(), t1, t2;
+	/* a withdrawal or a share patches the world; anything else, or a
+	 * patch that fails for any reason, loads it anew */
+	int patched = snap_patch(fs->watch_st, old, fs->next_gen + 1, &nw) == 0;
+	if (!patched && (r = snap_load(fs->watch_st, fs->next_gen + 1, &nw))) {
 		snap_put(old);
 		return r;
 	}
@@ -298,6 +604,7 @@ static int watch_reload(struct fs *fs)
 		free(slugs);
 	}
 
+	t1 = watch_ms();
 	pthread_mutex_lock(&fs->snap_lock);
 	prev = fs->snap;
 	fs->snap = nw;
@@ -311,13 +618,25 @@ static int watch_reload(struct fs *fs)
 		snap_put(old);
 		return 0;
 	}
-	qsort(nodes, nnodes, sizeof(*nodes), watch_cmp_depth);
-	for (size_t i = 0; i < nnodes; i++)
+	if (watch_order(nodes, nnodes))
+		q.failed = 1; /* not deepest first: a directory may go before its children */
+	if (fs->root->id.type == FS_ROOT)
+		pl.root = watch_root_changed(&pl, old, nw);
+	for (size_t i = 0; i < nnodes; i++) {
+		if (!watch_wanted(fs, &pl, old, nw, nodes[i]))
+			continue;
 		watch_diff_node(fs, old, nw, nodes[i], &q);
+		ndiffed++;
+	}
 	if (q.failed)
 		fs_log(fs, FUSE_LOG_ERR, "out of memory: some cached names may be stale");
-	fs_log(fs, FUSE_LOG_DEBUG, "generation %llu: %zu nodes, %zu notifications",
-	       (unsigned long long)nw->gen, nnodes, q.n);
+	t2 = watch_ms();
+	fs_log(fs, FUSE_LOG_DEBUG,
+	       "generation %llu (%s): %zu nodes, %zu compared, %zu notifications; "
+	       "load %lld ms, compare %lld ms",
+	       (unsigned long long)nw->gen, patched ? "patched" : "loaded", nnodes, ndiffed, q.n,
+	       (long long)(t1 - t0), (long long)(t2 - t1));
+	watch_plan_free(&pl);
 	watch_send(fs, &q);
 	watch_queue_free(&q);
 	itab_unpin_all(fs, nodes, nnodes);
@@ -371,14 +690,83 @@ static void watch_deadline(unsigned ms, struct timespec *ts)
 	}
 }
 
-/* Sleep until the next poll or until told to stop; 1 when stopping.
- * Called and returns with fs->watch_lock held. */
+/*
+ * Whether the events waiting on the inotify descriptor concern the store
+ * (its database, -wal or -journal file); drains them all.  A lost event
+ * (queue overflow) counts as one.
+ */
+static int watch_drain(struct fs *fs)
+{
+	_Alignas(struct inotify_event) char buf[4096];
+	const char *base = strrchr(fs->store_path, '/');
+	size_t blen;
+	int hit = 0;
+	ssize_t n;
+
+	base = base ? base + 1 : fs->store_path;
+	blen = strlen(base);
+	while ((n = read(fs->watch_inotify, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			if ((ev->mask & IN_Q_OVERFLOW) ||
+			    (ev->len && strncmp(ev->name, base, blen) == 0 &&
+			     (ev->name[blen] == 0 || ev->name[blen] == '-')))
+				hit = 1;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return hit;
+}
+
+/*
+ * Sleep until the next poll, a write to the store or being told to stop;
+ * 1 when stopping.  Called and returns with fs->watch_lock held.
+ *
+ * A write wakes the watcher at once, but the event comes with the first
+ * page written, before the commit is complete (in WAL mode the commit is
+ * an update of the shared-memory index after the writes); so after an
+ * event the next WATCH_BURST polls come every WATCH_BURST_MS, which
+ * catches the commit without waiting for the next ordinary poll.
+ */
+#define WATCH_BURST 10
+#define WATCH_BURST_MS 2
 static int watch_sleep(struct fs *fs)
 {
-	struct timespec ts;
-	watch_deadline(fs->poll_ms, &ts);
-	while (!fs->stop && pthread_cond_timedwait(&fs->watch_cond, &fs->watch_lock, &ts) == 0)
-		;
+	unsigned ms = fs->watch_burst ? WATCH_BURST_MS : fs->poll_ms;
+	struct timespec ts, now;
+
+	if (fs->watch_burst)
+		fs->watch_burst--;
+	watch_deadline(ms, &ts);
+	if (fs->watch_wake < 0) {
+		while (!fs->stop && pthread_cond_timedwait(&fs->watch_cond, &fs->watch_lock, &ts) == 0)
+			;
+		return fs->stop;
+	}
+	while (!fs->stop) {
+		struct pollfd pfd[2] = { { fs->watch_wake, POLLIN, 0 }, { fs->watch_inotify, POLLIN, 0 } };
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long left = (long)(ts.tv_sec - now.tv_sec) * 1000 + (ts.tv_nsec - now.tv_nsec) / 1000000;
+		if (left < 0)
+			break;
+		pthread_mutex_unlock(&fs->watch_lock);
+		int n = poll(pfd, fs->watch_inotify >= 0 ? 2 : 1, (int)left);
+		pthread_mutex_lock(&fs->watch_lock);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if ((pfd[1].revents & POLLIN) && watch_drain(fs)) {
+			fs->watch_burst = WATCH_BURST;
+			break;
+		}
+		/* another file of the directory, or being stopped: the loop
+		 * condition decides; a broken descriptor leaves polling alone */
+		if (pfd[1].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			close(fs->watch_inotify);
+			fs->watch_inotify = -1;
+		}
+	}
 	return fs->stop;
 }
 
@@ -387,6 +775,7 @@ static void *watch_main(void *arg)
 	struct fs *fs = arg;
 	int check_seq = 1; /* the first snapshot came from another connection */
 	int failing = 0;
+	int64_t last_cp = watch_ms();
 
 	pthread_mutex_lock(&fs->watch_lock);
 	while (!watch_sleep(fs)) {
@@ -404,11 +793,59 @@ static void *watch_main(void *arg)
 			break;
 		}
 		watch_tick(fs, &check_seq, &failing);
-		ledger_checkpoint(fs, 0); /* mount_ledger.c: when due, sign the head */
+		/* mount_ledger.c: when due, sign the head; once per ordinary
+		 * poll, not at the pace of a burst (its lock is held across
+		 * ledger writes) */
+		int64_t now = watch_ms();
+		if (now - last_cp >= (int64_t)fs->poll_ms) {
+			ledger_checkpoint(fs, 0);
+			last_cp = now;
+		}
 		pthread_mutex_lock(&fs->watch_lock);
 	}
 	pthread_mutex_unlock(&fs->watch_lock);
 	return NULL;
+}
+
+/*
+ * The descriptors the watcher sleeps on: an eventfd to be woken for
+ * stopping and an inotify watch on the store's directory (the -wal file
+ * comes and goes, and in rollback mode the commit is the journal's
+ * deletion).  Either may be -1: without the eventfd the watcher sleeps on
+ * its condition variable, without inotify it only polls.
+ */
+static void watch_fds_open(struct fs *fs)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(fs->store_path, '/');
+	size_t len = slash ? (size_t)(slash - fs->store_path) : 0;
+
+	fs->watch_inotify = -1;
+	fs->watch_burst = 0;
+	fs->watch_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fs->watch_wake < 0 || len >= sizeof(dir))
+		return;
+	memcpy(dir, fs->store_path, len);
+	dir[len ? len : 1] = 0;
+	if (!len)
+		dir[0] = '/';
+	fs->watch_inotify = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (fs->watch_inotify >= 0 &&
+	    inotify_add_watch(fs->watch_inotify, dir,
+			      IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_TO) < 0) {
+		fs_log(fs, FUSE_LOG_DEBUG, "inotify on '%s': %s; polling only", dir, strerror(errno));
+		close(fs->watch_inotify);
+		fs->watch_inotify = -1;
+	}
+}
+
+static void watch_fds_close(struct fs *fs)
+{
+	if (fs->watch_inotify >= 0)
+		close(fs->watch_inotify);
+	if (fs->watch_wake >= 0)
+		close(fs->watch_wake);
+	fs->watch_inotify = fs->watch_wake = -1;
 }
 
 int watch_start(struct fs *fs)
@@ -429,11 +866,13 @@ int watch_start(struct fs *fs)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGQUIT);
+	watch_fds_open(fs);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	r = -pthread_create(&fs->watcher, NULL, watch_main, fs);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r) {
 		fs_log(fs, FUSE_LOG_ERR, "cannot start the watcher: %s", strerror(-r));
+		watch_fds_close(fs);
 		store_close(fs->watch_st);
 		fs->watch_st = NULL;
 		return r;
@@ -449,8 +888,14 @@ void watch_stop(struct fs *fs)
 	pthread_mutex_lock(&fs->watch_lock);
 	fs->stop = 1;
 	pthread_cond_broadcast(&fs->watch_cond);
+	if (fs->watch_wake >= 0) {
+		uint64_t one = 1;
+		ssize_t n = write(fs->watch_wake, &one, sizeof(one));
+		(void)n; /* a full counter wakes it as well */
+	}
 	pthread_mutex_unlock(&fs->watch_lock);
 	pthread_join(fs->watcher, NULL);
+	watch_fds_close(fs);
 	fs->watcher_running = 0;
 	store_close(fs->watch_st);
 	fs->watch_st = NULL;

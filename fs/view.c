@@ -15,6 +15,7 @@
 #include "view.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,23 +69,41 @@ static int cmp_doc(const void *a, const void *b, void *arg)
 	return strcmp(sort_world->advs[x->adv].filename, sort_world->advs[y->adv].filename);
 }
 
-/* changes.csv order: newest current_release_date first, then path.  The
- * keys are copied out of the world so that sorting touches one small
- * array, not the advisories. */
+/* One line of changes.csv: the document's release and where its path is. */
 struct change_key {
 	int64_t release;
 	const char *filename;
-	uint32_t year;
+	uint32_t len;               /* strlen(filename) */
+	uint16_t year;
 };
 
-static int cmp_change(const void *a, const void *b)
+/*
+ * Sort keys[0..n) by release, newest first, keeping the order of equal
+ * releases: an LSD radix sort on the bits in which the releases differ,
+ * eight at a time.  The keys come in (year, file name) order, so the
+ * result is changes.csv's order (newest first, then path) without a
+ * comparison.  tmp holds n keys.
+ */
+static void sort_changes(struct change_key *keys, struct change_key *tmp, uint32_t n)
 {
-	const struct change_key *x = a, *y = b;
-	if (x->release != y->release)
-		return x->release < y->release ? 1 : -1;
-	if (x->year != y->year)
-		return x->year < y->year ? -1 : 1;
-	return strcmp(x->filename, y->filename);
+	uint64_t differ = 0;
+	/* newest first is ascending order of ~(release with its sign bit flipped) */
+#define CHANGE_KEY(k) (~((uint64_t)(k).release ^ ((uint64_t)1 << 63)))
+	for (uint32_t i = 1; i < n; i++)
+		differ |= CHANGE_KEY(keys[i]) ^ CHANGE_KEY(keys[0]);
+	for (int shift = 0; shift < 64; shift += 8) {
+		uint32_t count[257] = { 0 };
+		if (!((differ >> shift) & 0xff))
+			continue;
+		for (uint32_t i = 0; i < n; i++)
+			count[((CHANGE_KEY(keys[i]) >> shift) & 0xff) + 1]++;
+		for (int b = 1; b <= 256; b++)
+			count[b] += count[b - 1];
+		for (uint32_t i = 0; i < n; i++)
+			tmp[count[(CHANGE_KEY(keys[i]) >> shift) & 0xff]++] = keys[i];
+		memcpy(keys, tmp, n * sizeof(*keys));
+	}
+#undef CHANGE_KEY
 }
 
 /* Append "YYYY/" (year < 10000, as %04u) and name; returns the new end. */
@@ -99,47 +118,92 @@ static char *put_path(char *p, unsigned year, const char *name, size_t len)
 	return p + 5 + len;
 }
 
+/*
+ * Dates already formatted, by day (direct-mapped): the folders of a view
+ * share their days, and a changes.csv has many documents a day.
+ */
+#define DATE_CACHE 4096
+struct date_cache {
+	int64_t day[DATE_CACHE];    /* INT64_MIN: empty */
+	char date[DATE_CACHE][AU_TIME_LEN];
+};
+
+/*
+ * au_format_time(t) into out (room for AU_TIME_LEN bytes), formatting
+ * each day's date once.  Returns the length.
+ */
+static size_t put_time(char *out, int64_t t, struct date_cache *dc)
+{
+	/* far outside any real date (and the open ends): no day arithmetic */
+	if (t < -((int64_t)1 << 60) || t > ((int64_t)1 << 60)) {
+		au_format_time(t, out);
+		return strlen(out);
+	}
+	int64_t d = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+	size_t slot = (size_t)((uint64_t)d % DATE_CACHE);
+	char *date = dc->date[slot];
+	if (dc->day[slot] != d) {
+		au_format_time(d * 86400, date);
+		dc->day[slot] = d;
+	}
+	size_t len = strlen(date);
+	memcpy(out, date, len + 1);
+	/* "YYYY-MM-DDT00:00:00Z": the time of day goes in; anything else
+	 * (out of range) is the same for the whole day */
+	if (len == 20 && date[10] == 'T') {
+		int64_t sec = t - d * 86400;
+		unsigned hh = (unsigned)(sec / 3600), mm = (unsigned)(sec / 60 % 60),
+			 ss = (unsigned)(sec % 60);
+		out[11] = (char)('0' + hh / 10);
+		out[12] = (char)('0' + hh % 10);
+		out[14] = (char)('0' + mm / 10);
+		out[15] = (char)('0' + mm % 10);
+		out[17] = (char)('0' + ss / 10);
+		out[18] = (char)('0' + ss % 10);
+	}
+	return len;
+}
+
 /* Generate index.txt and changes.csv of one folder. */
-static int gen_dir(struct view *v, struct view_dir *d, uint32_t first, uint32_t count)
+static int gen_dir(struct view *v, struct view_dir *d, uint32_t first, uint32_t count,
+		   struct date_cache *dc)
 {
 	const struct world *w = v->w;
 	size_t ilen = 0, clen = 0;
+	struct change_key *order = malloc((count ? count : 1) * 2 * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
 	for (uint32_t i = first; i < first + count; i++) {
-		size_t n = strlen(w->advs[v->docs[i].adv].filename);
+		const struct w_adv *a = &w->advs[v->docs[i].adv];
+		size_t n = strlen(a->filename);
 		ilen += 5 + n + 1;                     /* "2024/" name "\n" */
-		clen += 1 + 5 + n + 3 + 20 + 2;        /* "\"2024/name\",\"<time>\"\n" */
+		clen += 1 + 5 + n + 3 + AU_TIME_LEN + 2; /* "\"2024/name\",\"<time>\"\n" */
+		order[i - first] = (struct change_key){ a->current_release, a->filename,
+							(uint32_t)n, v->docs[i].year };
+		if (a->current_release > d->mtime)
+			d->mtime = a->current_release;
 	}
 	d->index_txt = malloc(ilen + 1);
 	d->changes_csv = malloc(clen + 1);
-	struct change_key *order = malloc((count ? count : 1) * sizeof(*order));
-	if (!d->index_txt || !d->changes_csv || !order) {
+	if (!d->index_txt || !d->changes_csv) {
 		free(order);
 		return -ENOMEM;
 	}
 	char *p = d->index_txt;
-	for (uint32_t i = first; i < first + count; i++) {
-		const struct w_adv *a = &w->advs[v->docs[i].adv];
-		p = put_path(p, v->docs[i].year, a->filename, strlen(a->filename));
+	for (uint32_t i = 0; i < count; i++) {
+		p = put_path(p, order[i].year, order[i].filename, order[i].len);
 		*p++ = '\n';
-		order[i - first] = (struct change_key){ a->current_release, a->filename,
-							v->docs[i].year };
-		if (a->current_release > d->mtime)
-			d->mtime = a->current_release;
 	}
 	*p = 0;
 	d->index_len = (size_t)(p - d->index_txt);
-	qsort(order, count, sizeof(*order), cmp_change);
+	sort_changes(order, order + count, count);
 	p = d->changes_csv;
 	for (uint32_t i = 0; i < count; i++) {
-		char t[AU_TIME_LEN];
-		au_format_time(order[i].release, t);
 		*p++ = '"';
-		p = put_path(p, order[i].year, order[i].filename, strlen(order[i].filename));
+		p = put_path(p, order[i].year, order[i].filename, order[i].len);
 		memcpy(p, "\",\"", 3);
 		p += 3;
-		size_t tl = strlen(t);
-		memcpy(p, t, tl);
-		p += tl;
+		p += put_time(p, order[i].release, dc);
 		memcpy(p, "\"\n", 2);
 		p += 2;
 	}
@@ -164,7 +228,7 @@ static int sort_docs(struct view *v, unsigned ymin, unsigned ymax)
 		return 0;
 	size_t span = ymax - ymin + 1, nb = VIEW_NDIRS * span;
 	uint32_t *start = calloc(nb + 1, sizeof(*start));
-	struct view_doc *out = malloc(v->ndocs * sizeof(*out));
+	struct view_doc *out = au_alloc_big(v->ndocs * sizeof(*out));
 	if (!start || !out) {
 		free(start);
 		free(out);
@@ -192,8 +256,51 @@ static int sort_docs(struct view *v, unsigned ymin, unsigned ymax)
 	return 0;
 }
 
+/* Advisories [lo, hi) of w decided for ctx, the permitted ones into out[0..n). */
+struct decide_job {
+	const struct policy *p;
+	const struct pol_rctx *ctx;
+	const struct world *w;
+	uint32_t lo, hi;
+	struct view_doc *out;
+	uint32_t n;
+	unsigned ymin, ymax;        /* year range of out */
+};
+
+/* From this many advisories on, a view is decided in two threads. */
+#define VIEW_PARALLEL_MIN 32768
+
+static void decide_range(struct decide_job *j)
+{
+	for (uint32_t i = j->lo; i < j->hi; i++) {
+		struct view_doc *d = &j->out[j->n];
+		policy_decide(j->p, j->ctx, i, &d->dec);
+		if (!d->dec.permit)
+			continue;
+		int y = au_year(j->w->advs[i].initial_release);
+		d->adv = i;
+		d->year = (uint16_t)(y < 0 ? 0 : y > 9999 ? 9999 : y);
+		d->dir = (uint8_t)tlp_dir(j->w->advs[i].tlp);
+		j->ymin = d->year < j->ymin ? d->year : j->ymin;
+		j->ymax = d->year > j->ymax ? d->year : j->ymax;
+		j->n++;
+	}
+}
+
+static void *decide_thread(void *arg)
+{
+	decide_range(arg);
+	return NULL;
+}
+
 int view_build(const struct policy *p, const struct world *w, uint32_t org, int64_t t,
 	       struct view **ret_view)
+{
+	return view_build_opts(p, w, org, t, 0, ret_view);
+}
+
+int view_build_opts(const struct policy *p, const struct world *w, uint32_t org, int64_t t,
+		    unsigned flags, struct view **ret_view)
 {
 	struct view *v = calloc(1, sizeof(*v));
 	struct pol_rctx ctx;
@@ -203,25 +310,35 @@ int view_build(const struct policy *p, const struct world *w, uint32_t org, int6
 	v->w = w;
 	v->org = org;
 	v->t = t;
-	v->docs = malloc((w->nadvs ? w->nadvs : 1) * sizeof(*v->docs));
+	v->docs = au_alloc_big((w->nadvs ? w->nadvs : 1) * sizeof(*v->docs));
 	if (!v->docs)
 		goto fail;
 
 	policy_rctx_init(p, w, org, t, &ctx);
-	unsigned ymin = 9999, ymax = 0;
-	for (uint32_t i = 0; i < w->nadvs; i++) {
-		struct view_doc *d = &v->docs[v->ndocs];
-		policy_decide(p, &ctx, i, &d->dec);
-		if (!d->dec.permit)
-			continue;
-		int y = au_year(w->advs[i].initial_release);
-		d->adv = i;
-		d->year = (uint16_t)(y < 0 ? 0 : y > 9999 ? 9999 : y);
-		d->dir = (uint8_t)tlp_dir(w->advs[i].tlp);
-		ymin = d->year < ymin ? d->year : ymin;
-		ymax = d->year > ymax ? d->year : ymax;
-		v->ndocs++;
+	/* the second half of a large world is decided in a second thread, into
+	 * the second half of docs, then moved up behind the first: the same
+	 * docs in the same order as one loop */
+	struct decide_job one = { p, &ctx, w, 0, w->nadvs, v->docs, 0, 9999, 0 }, two;
+	pthread_t helper;
+	int par = 0;
+	if (w->nadvs >= VIEW_PARALLEL_MIN) {
+		two = one;
+		two.lo = one.hi = w->nadvs / 2;
+		two.out = v->docs + two.lo;
+		par = pthread_create(&helper, NULL, decide_thread, &two) == 0;
+		if (!par)
+			one.hi = w->nadvs;
 	}
+	decide_range(&one);
+	if (par) {
+		pthread_join(helper, NULL);
+		memmove(v->docs + one.n, two.out, two.n * sizeof(*v->docs));
+		one.n += two.n;
+		one.ymin = two.ymin < one.ymin ? two.ymin : one.ymin;
+		one.ymax = two.ymax > one.ymax ? two.ymax : one.ymax;
+	}
+	v->ndocs = one.n;
+	unsigned ymin = one.ymin, ymax = one.ymax;
 	if ((r = sort_docs(v, ymin, ymax)))
 		goto fail;
 	r = -ENOMEM;
@@ -243,17 +360,40 @@ int view_build(const struct policy *p, const struct world *w, uint32_t org, int6
 		}
 		y->count++;
 	}
+	if (flags & VIEW_NAMES_ONLY) {
+		/* no index.txt or changes.csv, but the folders' times all the same */
+		for (int dir = 0; dir < VIEW_NDIRS; dir++) {
+			struct view_dir *vd = &v->dirs[dir];
+			for (uint32_t yi = vd->first_year; yi < vd->first_year + vd->nyears; yi++)
+				for (uint32_t i = v->years[yi].first;
+				     i < v->years[yi].first + v->years[yi].count; i++) {
+					int64_t rel = w->advs[v->docs[i].adv].current_release;
+					vd->mtime = rel > vd->mtime ? rel : vd->mtime;
+				}
+			v->mtime = vd->mtime > v->mtime ? vd->mtime : v->mtime;
+		}
+		*ret_view = v;
+		return 0;
+	}
+	struct date_cache *dc = v->ndocs ? malloc(sizeof(*dc)) : NULL;
+	if (v->ndocs && !dc)
+		goto fail;
+	for (size_t i = 0; dc && i < DATE_CACHE; i++)
+		dc->day[i] = INT64_MIN;
 	for (int dir = 0; dir < VIEW_NDIRS; dir++) {
 		struct view_dir *vd = &v->dirs[dir];
 		if (!vd->nyears)
 			continue;
 		const struct view_year *fy = &v->years[vd->first_year];
 		const struct view_year *ly = &v->years[vd->first_year + vd->nyears - 1];
-		if ((r = gen_dir(v, vd, fy->first, ly->first + ly->count - fy->first)))
+		if ((r = gen_dir(v, vd, fy->first, ly->first + ly->count - fy->first, dc))) {
+			free(dc);
 			goto fail;
+		}
 		if (vd->mtime > v->mtime)
 			v->mtime = vd->mtime;
 	}
+	free(dc);
 	*ret_view = v;
 	return 0;
 fail:
@@ -630,82 +770,273 @@ int64_t view_file_size(const struct view *v, uint32_t doc, int kind)
 	return 0;
 }
 
-static const char *const kind_suffix[VIEW_NKINDS] = { "", ".sha256", ".sha512", ".asc" };
+/* ---- visible's listing -------------------------------------------------------------------- */
+
+/*
+ * `visible` lists every path of a view in strcmp order.  The layout gives
+ * that order without sorting: the top-level names in name order; in a TLP
+ * folder its years ("2024/" < "changes.csv" < "index.txt"); in a year the
+ * documents in file name order (as v->docs are), each followed by its
+ * suffixes ("" < ".asc" < ".sha256" < ".sha512").  The last step needs
+ * every file name to sort before the next one of its year without being a
+ * prefix of it, which CSAF file names ([+-a-z0-9_] and ".json") always
+ * satisfy; view_print() checks it and sorts the paths when it does not hold.
+ */
+struct lister {
+	FILE *f;
+	int json;
+	size_t n;                   /* paths listed so far */
+	char *buf;                  /* the line being made */
+	size_t cap;
+	char *out;                  /* plain output not yet written (LISTER_OUT bytes) */
+	size_t nout;
+	char **paths;               /* collect mode (NULL f): copies, to be sorted */
+	size_t npaths, cap_paths;
+};
+
+/* Whether file name x sorts before y and is not a prefix of it. */
+static int name_before(const char *x, const char *y)
+{
+	while (*x && *x == *y) {
+		x++;
+		y++;
+	}
+	return *x && (unsigned char)*x < (unsigned char)*y;
+}
+
+static int paths_in_order(const struct view *v)
+{
+	const struct world *w = v->w;
+	for (uint32_t yi = 0; yi < v->nyears; yi++) {
+		const struct view_year *y = &v->years[yi];
+		for (uint32_t i = y->first + 1; i < y->first + y->count; i++)
+			if (!name_before(w->advs[v->docs[i - 1].adv].filename,
+					 w->advs[v->docs[i].adv].filename))
+				return 0;
+	}
+	return 1;
+}
+
+/* Print a JSON string of len bytes with the escapes JSON requires. */
+static void json_strn(FILE *f, const char *s, size_t len)
+{
+	const char *run = s, *end = s + len;
+	fputc('"', f);
+	for (; s < end; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c != '"' && c != '\\' && c >= 0x20)
+			continue;
+		fwrite(run, 1, (size_t)(s - run), f);
+		run = s + 1;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else
+			fprintf(f, "\\u%04x", c);
+	}
+	fwrite(run, 1, (size_t)(s - run), f);
+	fputc('"', f);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	json_strn(f, s, strlen(s));
+}
+
+/* Make room for n bytes in l->buf; 0 or -ENOMEM. */
+static int lister_room(struct lister *l, size_t n)
+{
+	char *nb = au_grow(l->buf, &l->cap, n, 1, 512);
+	if (!nb)
+		return -ENOMEM;
+	l->buf = nb;
+	return 0;
+}
+
+#define LISTER_OUT (64u << 10)
+
+static void lister_flush(struct lister *l)
+{
+	if (l->nout)
+		fwrite(l->out, 1, l->nout, l->f);
+	l->nout = 0;
+}
+
+/* List the path of len bytes in l->buf, which has room for one byte more. */
+static int lister_emit(struct lister *l, size_t len)
+{
+	if (!l->f) {
+		if (l->npaths == l->cap_paths) {
+			size_t cap = l->cap_paths ? 2 * l->cap_paths : 256;
+			char **np = realloc(l->paths, cap * sizeof(*np));
+			if (!np)
+				return -ENOMEM;
+			l->paths = np;
+			l->cap_paths = cap;
+		}
+		if (!(l->paths[l->npaths] = strndup(l->buf, len)))
+			return -ENOMEM;
+		l->npaths++;
+	} else if (l->json) {
+		fputs(l->n ? "," : "", l->f);
+		json_strn(l->f, l->buf, len);
+	} else if (l->out && len < LISTER_OUT) {
+		/* lines are many and short: one fwrite per LISTER_OUT bytes */
+		if (LISTER_OUT - l->nout < len + 1)
+			lister_flush(l);
+		memcpy(l->out + l->nout, l->buf, len);
+		l->out[l->nout + len] = '\n';
+		l->nout += len + 1;
+	} else {
+		lister_flush(l);
+		l->buf[len] = '\n';
+		fwrite(l->buf, 1, len + 1, l->f);
+	}
+	l->n++;
+	return 0;
+}
+
+/* List the path made of a and b. */
+static int lister_path2(struct lister *l, const char *a, const char *b)
+{
+	size_t al = strlen(a), bl = strlen(b);
+	int r = lister_room(l, al + bl + 1);
+	if (r)
+		return r;
+	memcpy(l->buf, a, al);
+	memcpy(l->buf + al, b, bl);
+	return lister_emit(l, al + bl);
+}
+
+/* The paths of one TLP folder: its years with their documents, then the
+ * two generated files. */
+static int list_dir(struct lister *l, const struct view *v, int dir)
+{
+	static const char *const sfx[] = { "", ".asc", ".sha256", ".sha512" };
+	static const size_t sfxlen[] = { 0, 4, 7, 7 };
+	const struct view_dir *vd = &v->dirs[dir];
+	const char *name = dir_names[dir];
+	size_t nlen = strlen(name);
+	int r;
+	for (uint32_t yi = vd->first_year; yi < vd->first_year + vd->nyears; yi++) {
+		const struct view_year *y = &v->years[yi];
+		for (uint32_t i = y->first; i < y->first + y->count; i++) {
+			const struct w_adv *a = &v->w->advs[v->docs[i].adv];
+			size_t flen = strlen(a->filename), base = nlen + 1 + 5 + flen;
+			if ((r = lister_room(l, base + 8)))
+				return r;
+			memcpy(l->buf, name, nlen);
+			l->buf[nlen] = '/';
+			put_path(l->buf + nlen + 1, y->year, a->filename, flen);
+			for (int k = 0; k < 4; k++) {
+				if (k == 1 && !a->has_signature)
+					continue;
+				memcpy(l->buf + base, sfx[k], sfxlen[k]);
+				if ((r = lister_emit(l, base + sfxlen[k])))
+					return r;
+			}
+		}
+	}
+	char prefix[16];
+	snprintf(prefix, sizeof(prefix), "%s/", name);
+	if ((r = lister_path2(l, prefix, "changes.csv")) || (r = lister_path2(l, prefix, "index.txt")))
+		return r;
+	return 0;
+}
+
+/* The top-level entries of a view, listed in name order. */
+struct list_top {
+	const char *name;
+	int dir;                    /* enum view_tlpdir, or one of the two below */
+};
+
+enum { LIST_PROVIDER = -1, LIST_OPENPGP = -2 };
+
+static int cmp_top(const void *a, const void *b)
+{
+	return strcmp(((const struct list_top *)a)->name, ((const struct list_top *)b)->name);
+}
+
+/* Every path of v, in the order described above.  0 or -ENOMEM. */
+static int list_paths(struct lister *l, const struct view *v)
+{
+	struct list_top top[VIEW_NDIRS + 2];
+	int ntop = 0, r = 0;
+	for (int dir = 0; dir < VIEW_NDIRS; dir++)
+		if (v->dirs[dir].nyears)
+			top[ntop++] = (struct list_top){ dir_names[dir], dir };
+	if (v->provider_json)
+		top[ntop++] = (struct list_top){ VIEW_PROVIDER_FILE, LIST_PROVIDER };
+	if (v->pgp_name)
+		top[ntop++] = (struct list_top){ VIEW_OPENPGP_DIR, LIST_OPENPGP };
+	qsort(top, (size_t)ntop, sizeof(top[0]), cmp_top);
+	for (int i = 0; i < ntop && !r; i++) {
+		if (top[i].dir >= 0)
+			r = list_dir(l, v, top[i].dir);
+		else if (top[i].dir == LIST_OPENPGP)
+			r = lister_path2(l, VIEW_OPENPGP_DIR "/", v->pgp_name);
+		else
+			r = lister_path2(l, VIEW_PROVIDER_FILE, "");
+	}
+	return r;
+}
 
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Print a JSON string with the escapes JSON requires. */
-static void json_str(FILE *f, const char *s)
+/*
+ * The paths in order: listed straight to the output when the layout gives
+ * the order, else collected, sorted, then listed.
+ */
+static int print_paths(const struct view *v, FILE *f, int json)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+	struct lister l = { .f = f, .json = json };
+	int r;
+	/* without the buffer (out of memory), each line is written by itself */
+	if (!json)
+		l.out = malloc(LISTER_OUT);
+	if (paths_in_order(v)) {
+		r = list_paths(&l, v);
+		goto out;
 	}
-	fputc('"', f);
+	l.f = NULL;
+	if ((r = list_paths(&l, v)))
+		goto out;
+	qsort(l.paths, l.npaths, sizeof(char *), cmp_str);
+	l.f = f;
+	l.n = 0;
+	for (size_t i = 0; i < l.npaths && !r; i++) {
+		size_t len = strlen(l.paths[i]);
+		if (!(r = lister_room(&l, len + 1))) {
+			memcpy(l.buf, l.paths[i], len);
+			r = lister_emit(&l, len);
+		}
+	}
+out:
+	if (l.f)
+		lister_flush(&l);
+	free(l.out);
+	for (size_t i = 0; i < l.npaths; i++)
+		free(l.paths[i]);
+	free(l.paths);
+	free(l.buf);
+	return r;
 }
 
 int view_print(const struct view *v, const struct policy *p, int json, FILE *f)
 {
 	const struct world *w = v->w;
-	size_t cap = (size_t)v->ndocs * VIEW_NKINDS + 2 * VIEW_NDIRS + 2, n = 0;
-	char **paths = calloc(cap ? cap : 1, sizeof(char *));
-	int r = 0;
-	if (!paths)
-		return -ENOMEM;
-	for (int dir = 0; dir < VIEW_NDIRS; dir++) {
-		if (!v->dirs[dir].nyears)
-			continue;
-		if (asprintf(&paths[n++], "%s/index.txt", dir_names[dir]) < 0 ||
-		    asprintf(&paths[n++], "%s/changes.csv", dir_names[dir]) < 0) {
-			paths[--n] = NULL;
-			r = -ENOMEM;
-			goto out;
-		}
-	}
-	if ((v->provider_json && !(paths[n++] = strdup(VIEW_PROVIDER_FILE))) ||
-	    (v->pgp_name && asprintf(&paths[n++], "%s/%s", VIEW_OPENPGP_DIR, v->pgp_name) < 0)) {
-		paths[--n] = NULL;
-		r = -ENOMEM;
-		goto out;
-	}
-	for (uint32_t i = 0; i < v->ndocs; i++) {
-		const struct view_doc *d = &v->docs[i];
-		const struct w_adv *a = &w->advs[d->adv];
-		for (int k = 0; k < VIEW_NKINDS; k++) {
-			if (k == VIEW_ASC && !a->has_signature)
-				continue;
-			if (asprintf(&paths[n++], "%s/%04u/%s%s", dir_names[d->dir], d->year,
-				     a->filename, kind_suffix[k]) < 0) {
-				paths[--n] = NULL;
-				r = -ENOMEM;
-				goto out;
-			}
-		}
-	}
-	qsort(paths, n, sizeof(char *), cmp_str);
-	if (!json) {
-		for (size_t i = 0; i < n; i++)
-			fprintf(f, "%s\n", paths[i]);
-		goto out;
-	}
+	if (!json)
+		return print_paths(v, f, 0);
 	char t[AU_TIME_LEN];
 	au_format_time(v->t, t);
 	fprintf(f, "{\"recipient\":");
 	json_str(f, w->orgs[v->org].slug);
 	fprintf(f, ",\"at\":\"%s\",\"files\":[", t);
-	for (size_t i = 0; i < n; i++) {
-		fputs(i ? "," : "", f);
-		json_str(f, paths[i]);
-	}
+	int r = print_paths(v, f, 1);
+	if (r)
+		return r;
 	fprintf(f, "],\"advisories\":[");
 	for (uint32_t i = 0; i < v->ndocs; i++) {
 		const struct view_doc *d = &v->docs[i];
@@ -729,9 +1060,5 @@ int view_print(const struct view *v, const struct policy *p, int json, FILE *f)
 		fprintf(f, "]}");
 	}
 	fprintf(f, "]}\n");
-out:
-	for (size_t i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-	return r;
+	return 0;
 }

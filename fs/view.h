@@ -4,7 +4,7 @@
  *
  * A view is immutable once built; the mount builds a new one when the
  * world or the time moves and swaps it in.  `advisoryfs visible` prints
- * view_paths() of the same view, so the mount and the command agree by
+ * view_print() of the same view, so the mount and the command agree by
  * construction.
  *
  * Layout:  <tlpdir>/index.txt, <tlpdir>/changes.csv,
@@ -123,6 +123,16 @@ struct view {
  */
 int view_build(const struct policy *p, const struct world *w, uint32_t org, int64_t t,
 	       struct view **ret_view);
+/*
+ * The same, with flags: VIEW_NAMES_ONLY leaves out the contents of the
+ * generated index.txt and changes.csv (NULL, length 0): a view for
+ * view_print() without --json, which lists names only.  Every other
+ * field, the documents, the decisions and the times, is as view_build()
+ * makes it.
+ */
+#define VIEW_NAMES_ONLY 1
+int view_build_opts(const struct policy *p, const struct world *w, uint32_t org, int64_t t,
+		    unsigned flags, struct view **ret_view);
 void view_free(struct view *v);
 
 /*

@@ -3,11 +3,15 @@
  *
  * Everything a world holds lives in one arena: a chain of large blocks,
  * freed together by world_free().  Builders (store_world_load, tests)
- * allocate with world_alloc() / world_strdup().
+ * allocate with world_alloc() / world_strdup().  A derived world (the
+ * mount's patch for a withdrawal or a share) has its own advisories and
+ * borrows the rest from the world it was loaded as, which a reference
+ * count keeps alive.
  */
 #include "world.h"
 #include "world_build.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,12 +52,17 @@ char *world_strdup(struct world *w, const char *s)
 
 struct world *world_new(void)
 {
-	return calloc(1, sizeof(struct world));
+	struct world *w = calloc(1, sizeof(struct world));
+	if (w)
+		atomic_init(&w->refs, 1);
+	return w;
 }
 
+/* Drops one reference; the last one frees the arena and the reference
+ * on the base world. */
 void world_free(struct world *w)
 {
-	if (!w)
+	if (!w || atomic_fetch_sub(&w->refs, 1) != 1)
 		return;
 	struct arena_block *b = w->arena;
 	while (b) {
@@ -61,7 +70,80 @@ void world_free(struct world *w)
 		free(b);
 		b = next;
 	}
+	world_free(w->base);
 	free(w);
+}
+
+struct world *world_derive(struct world *base, int64_t asof)
+{
+	struct world *root = base->base ? base->base : base;
+	struct world *w;
+
+	if (base->nown_shares > WORLD_MAX_OWN_SHARES || !(w = world_new()))
+		return NULL;
+	w->asof = asof;
+	w->orgs = base->orgs;
+	w->norgs = base->norgs;
+	w->nadvs = base->nadvs;
+	w->advs = world_alloc(w, (base->nadvs ? base->nadvs : 1) * sizeof(*w->advs));
+	if (!w->advs)
+		goto fail;
+	memcpy(w->advs, base->advs, base->nadvs * sizeof(*w->advs));
+	/* shares lists base patched live in base's arena, which this world
+	 * does not keep: copy them into its own */
+	if (base->nown_shares) {
+		w->own_shares = world_alloc(w, base->nown_shares * sizeof(*w->own_shares));
+		if (!w->own_shares)
+			goto fail;
+		for (uint32_t k = 0; k < base->nown_shares; k++) {
+			struct w_adv *a = &w->advs[base->own_shares[k]];
+			struct w_share *v = NULL;
+			if (a->nshares && !(v = world_alloc(w, a->nshares * sizeof(*v))))
+				goto fail;
+			if (a->nshares)
+				memcpy(v, a->shares, a->nshares * sizeof(*v));
+			a->shares = v;
+			w->own_shares[k] = base->own_shares[k];
+		}
+		w->nown_shares = base->nown_shares;
+	}
+	atomic_fetch_add(&root->refs, 1);
+	w->base = root;
+	return w;
+fail:
+	world_free(w);
+	return NULL;
+}
+
+int world_set_shares(struct world *w, uint32_t i, const struct w_share *shares, uint32_t n)
+{
+	struct w_share *v = NULL;
+	uint32_t k;
+
+	if (!w->base || i >= w->nadvs)
+		return -EINVAL;
+	for (k = 0; k < w->nown_shares && w->own_shares[k] != i; k++)
+		;
+	if (k == w->nown_shares) {
+		if (w->nown_shares >= WORLD_MAX_OWN_SHARES)
+			return -E2BIG;
+		/* the list grows in the arena: copy it to a larger block */
+		uint32_t *nv = world_alloc(w, (w->nown_shares + 1) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		if (w->nown_shares)
+			memcpy(nv, w->own_shares, w->nown_shares * sizeof(*nv));
+		nv[w->nown_shares] = i;
+		w->own_shares = nv;
+		w->nown_shares++;
+	}
+	if (n && !(v = world_alloc(w, n * sizeof(*v))))
+		return -ENOMEM;
+	if (n)
+		memcpy(v, shares, n * sizeof(*v));
+	w->advs[i].shares = v;
+	w->advs[i].nshares = n;
+	return 0;
 }
 
 uint32_t world_org_find(const struct world *w, const char *slug)

@@ -20,10 +20,14 @@
  * both ends; AU_T_MIN / AU_T_MAX mark open ends.
  *
  * Ownership: everything hangs off the world and is freed by world_free().
+ * A world derived from another (world_build.h) shares that world's memory
+ * and keeps it alive until it is freed itself; a world is read-only once
+ * built, so worlds may be read and freed from any thread.
  */
 #ifndef ADVISORYFS_WORLD_H
 #define ADVISORYFS_WORLD_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,6 +99,14 @@ struct world {
 	struct w_adv *advs;     /* sorted by tracking id */
 	uint32_t nadvs;
 	void *arena;            /* private to the builder */
+	/* private to world.c: references (the owner's and those of worlds
+	 * derived from this one), and for a derived world (world_derive())
+	 * the world whose memory it shares and the advisories whose shares[]
+	 * live in its own arena */
+	atomic_uint refs;
+	struct world *base;
+	uint32_t *own_shares;
+	uint32_t nown_shares;
 };
 
 /* Index of the org with this slug, or W_NONE. */

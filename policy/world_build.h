@@ -20,4 +20,22 @@ struct world *world_new(void);
 void *world_alloc(struct world *w, size_t n);
 char *world_strdup(struct world *w, const char *s);
 
+/*
+ * A copy of base at asof that may be patched where withdrawals and shares
+ * change it: its own advs[] (a copy of base's, same order), organisations,
+ * strings and concerns shared with base (or with the world base itself
+ * shares them with, so derivations do not chain), which it keeps alive.
+ * Returns NULL on out of memory or when base already carries more than
+ * WORLD_MAX_OWN_SHARES patched shares lists (load the world anew then).
+ * The caller owns the result (world_free()).
+ */
+#define WORLD_MAX_OWN_SHARES 4096
+struct world *world_derive(struct world *base, int64_t asof);
+/*
+ * Replace the shares of advs[i] of a derived world with a copy of
+ * shares[0..n) (sorted by org, the builder's invariant).  0, -ENOMEM,
+ * -E2BIG (too many patched lists), -EINVAL (not a derived world).
+ */
+int world_set_shares(struct world *w, uint32_t i, const struct w_share *shares, uint32_t n);
+
 #endif

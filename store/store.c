@@ -27,6 +27,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
@@ -199,6 +201,12 @@ static const char *const migrations[] = {
 	"CREATE UNIQUE INDEX ledger_once ON ledger(recipient, tracking_id, version);"
 	"CREATE TABLE ledger_checkpoint(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
 	"  hash BLOB NOT NULL, signer TEXT NOT NULL, signature TEXT NOT NULL);",
+	/* 3: every column a decision needs of a version, so that a lean world
+	 * (STORE_WORLD_LEAN: `visible`) reads this index instead of the table,
+	 * a tenth of its pages */
+	"CREATE INDEX IF NOT EXISTS version_world ON version(advisory_id, seq, current_release,"
+	"  tlp, status, personal_data, impact_significant, embargo_until, initial_release,"
+	"  sig_size);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1270,8 +1278,15 @@ int store_meta_key(struct store *st, unsigned char ret_key[32])
 
 /* ---- the world snapshot --------------------------------------------------------------------- */
 
-/* Map from a store row id to a world index: sorted (id, index) pairs. */
+/*
+ * Map from a store row id to a world index.  Row ids are INTEGER PRIMARY
+ * KEYs, usually dense: then a table indexed by id - base; otherwise sorted
+ * (id, index) pairs searched by bisection.
+ */
 struct idmap {
+	int64_t base;
+	uint32_t *dense;        /* ndense entries, W_NONE where no row; NULL: use ids/idx */
+	uint64_t ndense;
 	int64_t *ids;
 	uint32_t *idx;
 	uint32_t n;
@@ -1279,6 +1294,11 @@ struct idmap {
 
 static uint32_t idmap_get(const struct idmap *m, int64_t id)
 {
+	if (m->dense) {
+		/* unsigned: an id below base wraps to a large number */
+		uint64_t k = (uint64_t)id - (uint64_t)m->base;
+		return id >= m->base && k < m->ndense ? m->dense[k] : W_NONE;
+	}
 	uint32_t lo = 0, hi = m->n;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -1298,17 +1318,41 @@ static int cmp_pair(const void *a, const void *b)
 	return (x[0] > y[0]) - (x[0] < y[0]);
 }
 
-/* Build an idmap from n (id, index) pairs held in pairs[2n]; sorts pairs
- * (rows usually come in id order already: then no sort at all). */
+/*
+ * Build an idmap in the world's arena from n (id, index) pairs held in
+ * pairs[2n] (reordered).  Ids spanning at most four times n (plus a little)
+ * get the dense table, which costs 4 bytes per id of the span; others are
+ * sorted, which they usually are already.  0 or -ENOMEM.
+ */
 static int idmap_build(struct world *w, int64_t *pairs, uint32_t n, struct idmap *ret)
 {
+	memset(ret, 0, sizeof(*ret));
+	if (!n)
+		return 0;
+	int64_t lo = pairs[0], hi = pairs[0];
+	for (uint32_t i = 1; i < n; i++) {
+		lo = pairs[2 * i] < lo ? pairs[2 * i] : lo;
+		hi = pairs[2 * i] > hi ? pairs[2 * i] : hi;
+	}
+	/* the span in unsigned arithmetic: ids may be any int64 */
+	uint64_t span = (uint64_t)hi - (uint64_t)lo;
+	if (span < 4 * (uint64_t)n + 64) {
+		ret->base = lo;
+		ret->ndense = span + 1;
+		if (!(ret->dense = world_alloc(w, ret->ndense * sizeof(uint32_t))))
+			return -ENOMEM;
+		memset(ret->dense, 0xff, ret->ndense * sizeof(uint32_t)); /* W_NONE */
+		for (uint32_t i = 0; i < n; i++)
+			ret->dense[pairs[2 * i] - lo] = (uint32_t)pairs[2 * i + 1];
+		return 0;
+	}
 	for (uint32_t i = 1; i < n; i++)
 		if (pairs[2 * i] < pairs[2 * (i - 1)]) {
 			qsort(pairs, n, 2 * sizeof(int64_t), cmp_pair);
 			break;
 		}
-	ret->ids = world_alloc(w, (n + 1) * sizeof(int64_t));
-	ret->idx = world_alloc(w, (n + 1) * sizeof(uint32_t));
+	ret->ids = world_alloc(w, n * sizeof(int64_t));
+	ret->idx = world_alloc(w, n * sizeof(uint32_t));
 	if (!ret->ids || !ret->idx)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++) {
@@ -1317,6 +1361,36 @@ static int idmap_build(struct world *w, int64_t *pairs, uint32_t n, struct idmap
 	}
 	ret->n = n;
 	return 0;
+}
+
+/*
+ * Strings packed one after the other into blocks of the world's arena,
+ * without world_alloc()'s rounding and zeroing of each one.
+ */
+#define STRPOOL_BLOCK (64u << 10)
+struct strpool {
+	char *p;
+	size_t left;
+};
+
+/* A copy of the len bytes at s, NUL-terminated, in the world's memory (a
+ * NULL s with len 0, SQLite's empty value, gives ""); NULL on out of memory. */
+static char *pool_strn(struct world *w, struct strpool *sp, const unsigned char *s, int len)
+{
+	size_t n = (size_t)len + 1;
+	if (sp->left < n) {
+		size_t cap = n > STRPOOL_BLOCK ? n : STRPOOL_BLOCK;
+		if (!(sp->p = world_alloc(w, cap)))
+			return NULL;
+		sp->left = cap;
+	}
+	char *p = sp->p;
+	if (len > 0)
+		memcpy(p, s, (size_t)len);
+	p[len] = 0;
+	sp->p += n;
+	sp->left -= n;
+	return p;
 }
 
 static int count_rows(struct store *st, const char *sql, int64_t asof, uint32_t *ret)
@@ -1336,10 +1410,15 @@ static int count_rows(struct store *st, const char *sql, int64_t asof, uint32_t 
 	return r;
 }
 
+static int cmp_org_slug(const void *a, const void *b)
+{
+	return strcmp(((const struct w_org *)a)->slug, ((const struct w_org *)b)->slug);
+}
+
 static int load_orgs(struct store *st, const struct policy *p, struct world *w, struct idmap *om)
 {
 	sqlite3_stmt *s = NULL;
-	uint32_t n;
+	uint32_t n = 0;
 	int r, rc;
 
 	if ((r = count_rows(st, "SELECT count(*) FROM org", 0, &n)))
@@ -1354,7 +1433,9 @@ static int load_orgs(struct store *st, const struct policy *p, struct world *w, 
 	w->orgs[0].name = "the public";
 	w->orgs[0].uid = w->orgs[0].gid = -1;
 	w->norgs = 1;
-	if ((r = prep(st, &s, "SELECT id, slug, name, uid, gid FROM org ORDER BY slug")))
+	/* in row id order (a sequential scan), sorted by slug below if need be:
+	 * ORDER BY slug would look every row up from the index */
+	if ((r = prep(st, &s, "SELECT id, slug, name, uid, gid FROM org")))
 		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && w->norgs <= n) {
 		struct w_org *o = &w->orgs[w->norgs];
@@ -1367,8 +1448,6 @@ static int load_orgs(struct store *st, const struct policy *p, struct world *w, 
 			r = -ENOMEM;
 			goto out;
 		}
-		pairs[2 * (w->norgs - 1)] = o->id;
-		pairs[2 * (w->norgs - 1) + 1] = w->norgs;
 		w->norgs++;
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
@@ -1377,6 +1456,15 @@ static int load_orgs(struct store *st, const struct policy *p, struct world *w, 
 	}
 	sqlite3_finalize(s);
 	s = NULL;
+	for (uint32_t i = 2; i < w->norgs; i++)
+		if (strcmp(w->orgs[i - 1].slug, w->orgs[i].slug) > 0) {
+			qsort(w->orgs + 1, w->norgs - 1, sizeof(struct w_org), cmp_org_slug);
+			break;
+		}
+	for (uint32_t i = 1; i < w->norgs; i++) {
+		pairs[2 * (i - 1)] = w->orgs[i].id;
+		pairs[2 * (i - 1) + 1] = i;
+	}
 	if ((r = idmap_build(w, pairs, w->norgs - 1, om)))
 		goto out;
 
@@ -1490,179 +1578,810 @@ static int cmp_share(const void *a, const void *b)
 	return (x->org > y->org) - (x->org < y->org);
 }
 
-/* The version in force at asof of every advisory released by then. */
-#define ADV_SQL                                                                            \
-	"SELECT a.id, a.tracking_id, a.filename, v.id, v.version, v.title, v.tlp, v.status,"  \
-	" v.personal_data, v.impact_significant, v.embargo_until, v.initial_release,"       \
-	" v.current_release, v.size, v.sig_size, v.sha256, v.sha512, w.at "                \
-	"FROM advisory a JOIN version v ON v.id = (SELECT x.id FROM version x"             \
-	" WHERE x.advisory_id = a.id AND x.current_release <= ?1 ORDER BY x.seq DESC"       \
-	" LIMIT 1) LEFT JOIN withdrawal w ON w.advisory_id = a.id ORDER BY a.tracking_id"
+/*
+ * The advisories, then the versions of those released by asof: each one a
+ * sequential scan of its table, or of the index version_world that holds
+ * every column of a lean scan (one read of each page, no per-row b-tree
+ * descent); the version in force (highest seq) is chosen afterwards.  The
+ * unary + keeps the index on current_release out: it would turn the scan
+ * into a lookup per row.
+ */
+#define ADV_SQL "SELECT id, tracking_id, filename FROM advisory"
+#define ADV_ORDER_SQL "SELECT id FROM advisory ORDER BY tracking_id"
+#define VERSION_SQL(more)                                                                  \
+	"SELECT advisory_id, seq, id, tlp, status, personal_data, impact_significant,"      \
+	" embargo_until, initial_release, current_release, sig_size" more                   \
+	" FROM version WHERE +current_release <= ?1"
+/* the columns a lean world leaves out (STORE_WORLD_LEAN) */
+#define VERSION_SQL_MORE ", size, sha256, sha512, version, title"
 
-static int load_advs(struct store *st, const struct policy *p, struct world *w,
-		     const struct idmap *om)
+/* One released version as the version scan read it (VERSION_SQL). */
+struct vrow {
+	int64_t adv_id, seq, version_id;
+	int64_t embargo_until, initial_release, current_release, size, sig_size;
+	uint8_t tlp, status, personal_data, impact_significant;
+	int vlen, tlen;             /* version string and title, at soff in vscan.str */
+	size_t soff;
+};
+
+/*
+ * The scan of the version table (or of its index version_world): every
+ * version released by asof, kept whole (the version in force of each
+ * advisory is chosen afterwards).  It needs nothing else of the world, so
+ * that it can run on a connection and in a thread of its own
+ * (struct scan_job) while the store's connection reads the rest.
+ */
+struct vscan {
+	int64_t asof;
+	int lean;
+	struct vrow *row;
+	size_t n, cap;
+	unsigned char (*sha)[96];   /* per row: SHA-256 then SHA-512; NULL when lean */
+	char *str;                  /* the version strings and titles */
+	size_t len, cap_str;
+};
+
+/*
+ * The number of rows a scan of table will likely return, to size its
+ * arrays at once: the highest row id (ids are usually dense), 0 when
+ * unknown or implausible.  sql is "SELECT max(id) FROM <table>".
+ */
+static size_t scan_hint(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
-	uint32_t n;
-	int64_t *vpairs = NULL, *apairs = NULL;
-	struct idmap vm, am;
-	int r, rc;
+	int64_t m = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		m = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return m > 0 && m <= (1 << 24) ? (size_t)m : 0;
+}
 
-	/* an upper bound (advisories not yet released are counted too): exact
-	 * would take a second pass of the correlated subquery below, about a
-	 * sixth of the whole load */
-	if ((r = count_rows(st, "SELECT count(*) FROM advisory", 0, &n)))
-		return r;
-	w->advs = world_alloc(w, (n + 1) * sizeof(struct w_adv));
-	vpairs = malloc((n + 1) * 2 * sizeof(int64_t));
-	apairs = malloc((n + 1) * 2 * sizeof(int64_t));
-	if (!w->advs || !vpairs || !apairs) {
+static void vscan_release(struct vscan *vs)
+{
+	free(vs->row);
+	free(vs->sha);
+	free(vs->str);
+	vs->row = NULL;
+	vs->sha = NULL;
+	vs->str = NULL;
+	vs->n = vs->cap = vs->len = vs->cap_str = 0;
+}
+
+/* Room for one more row and need bytes of strings; 0 or -ENOMEM. */
+static int vscan_room(struct vscan *vs, size_t need)
+{
+	if (vs->n == vs->cap) {
+		size_t cap = vs->cap ? 2 * vs->cap : 1024;
+		struct vrow *nr = realloc(vs->row, cap * sizeof(*nr));
+		if (!nr)
+			return -ENOMEM;
+		vs->row = nr;
+		if (!vs->lean) {
+			unsigned char(*ns)[96] = realloc(vs->sha, cap * sizeof(*ns));
+			if (!ns)
+				return -ENOMEM;
+			vs->sha = ns;
+		}
+		vs->cap = cap;
+	}
+	char *nb = au_grow(vs->str, &vs->cap_str, vs->len + need, 1, 1 << 16);
+	if (!nb)
+		return -ENOMEM;
+	vs->str = nb;
+	return 0;
+}
+
+/* Run the scan on db, inside the caller's read transaction.  A SQLite
+ * result code: SQLITE_DONE when complete, SQLITE_NOMEM when out of memory. */
+static int vscan_run(sqlite3 *db, void *arg)
+{
+	struct vscan *vs = arg;
+	sqlite3_stmt *s = NULL;
+	size_t hint = vs->cap ? 0 : scan_hint(db, "SELECT max(id) FROM version");
+	if (hint) {
+		vs->row = au_alloc_big(hint * sizeof(*vs->row));
+		vs->sha = vs->lean ? NULL : au_alloc_big(hint * sizeof(*vs->sha));
+		if (!vs->row || (!vs->lean && !vs->sha))
+			return SQLITE_NOMEM;
+		vs->cap = hint;
+	}
+	int rc = sqlite3_prepare_v2(db, vs->lean ? VERSION_SQL("") : VERSION_SQL(VERSION_SQL_MORE),
+				    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(s, 1, vs->asof);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *v = NULL, *t = NULL;
+		int vlen = 0, tlen = 0;
+		if (!vs->lean) {
+			v = sqlite3_column_text(s, 14);
+			vlen = sqlite3_column_bytes(s, 14);
+			t = sqlite3_column_text(s, 15);
+			tlen = sqlite3_column_bytes(s, 15);
+		}
+		if ((!v && vlen) || (!t && tlen) || vscan_room(vs, (size_t)vlen + (size_t)tlen)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		struct vrow *x = &vs->row[vs->n];
+		x->adv_id = sqlite3_column_int64(s, 0);
+		x->seq = sqlite3_column_int64(s, 1);
+		x->version_id = sqlite3_column_int64(s, 2);
+		x->tlp = (uint8_t)sqlite3_column_int(s, 3);
+		x->status = (uint8_t)sqlite3_column_int(s, 4);
+		x->personal_data = (uint8_t)sqlite3_column_int(s, 5);
+		x->impact_significant = (uint8_t)sqlite3_column_int(s, 6);
+		x->embargo_until = col_time(s, 7, AU_T_MIN);
+		x->initial_release = sqlite3_column_int64(s, 8);
+		x->current_release = sqlite3_column_int64(s, 9);
+		x->sig_size = sqlite3_column_int64(s, 10);
+		x->size = 0;
+		x->soff = vs->len;
+		x->vlen = vlen;
+		x->tlen = tlen;
+		if (!vs->lean) {
+			unsigned char *h = vs->sha[vs->n];
+			x->size = sqlite3_column_int64(s, 11);
+			memset(h, 0, 96);
+			if (sqlite3_column_bytes(s, 12) == 32)
+				memcpy(h, sqlite3_column_blob(s, 12), 32);
+			if (sqlite3_column_bytes(s, 13) == 64)
+				memcpy(h + 32, sqlite3_column_blob(s, 13), 64);
+			if (vlen)
+				memcpy(vs->str + vs->len, v, (size_t)vlen);
+			if (tlen)
+				memcpy(vs->str + vs->len + vlen, t, (size_t)tlen);
+			vs->len += (size_t)vlen + (size_t)tlen;
+		}
+		vs->n++;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/*
+ * What identifies the state of the store a read transaction sees, for
+ * two connections to check that they read the same: every write of the
+ * store logs a change, and the highest version id catches a version that
+ * was added some other way.
+ */
+#define MARK_SQL                                                                           \
+	"SELECT (SELECT coalesce(max(seq), 0) FROM change_log),"                            \
+	" (SELECT coalesce(max(id), 0) FROM version)"
+
+static int read_mark(sqlite3 *db, int64_t mark[2])
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db, MARK_SQL, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		mark[0] = sqlite3_column_int64(s, 0);
+		mark[1] = sqlite3_column_int64(s, 1);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Rows of a table that links versions or advisories to something. */
+struct links {
+	struct link {
+		int64_t key;            /* version or advisory id */
+		int64_t val;            /* sector index, organisation id */
+		int64_t at;
+	} *row;
+	size_t n, cap;
+};
+
+static int links_add(struct links *l, int64_t key, int64_t val, int64_t at)
+{
+	struct link *nr = au_grow(l->row, &l->cap, l->n + 1, sizeof(*nr), 1024);
+	if (!nr)
+		return -ENOMEM;
+	l->row = nr;
+	l->row[l->n++] = (struct link){ key, val, at };
+	return 0;
+}
+
+/*
+ * Every advisory in row id order (ADV_SQL), its strings kept apart; and
+ * the sectors and concerned organisations of every version and the
+ * special-case shares, as row ids (sectors as indices of p's vocabulary).
+ */
+struct ascan {
+	const struct policy *p;
+	struct arow {
+		int64_t id;
+		size_t off;             /* tracking id, then file name, in str */
+		int tlen, flen;
+	} *row;
+	size_t n, cap;
+	char *str;
+	size_t len, cap_str;
+	struct links sectors, concerns, shares;
+};
+
+static void ascan_release(struct ascan *as)
+{
+	const struct policy *p = as->p;
+	free(as->row);
+	free(as->str);
+	free(as->sectors.row);
+	free(as->concerns.row);
+	free(as->shares.row);
+	memset(as, 0, sizeof(*as));
+	as->p = p;
+}
+
+/* Run sql (two or three integer columns; with sectors, the second is a
+ * sector name) into l.  A SQLite result code, SQLITE_DONE when complete. */
+static int links_run(sqlite3 *db, const char *sql, const struct policy *sectors,
+		     struct links *l)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	int three = sqlite3_column_count(s) > 2;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t val;
+		if (sectors) {
+			int si = policy_sector_index(sectors, (const char *)sqlite3_column_text(s, 1));
+			if (si < 0 || si >= W_MAX_SECTORS)
+				continue;
+			val = si;
+		} else {
+			val = sqlite3_column_int64(s, 1);
+		}
+		if (links_add(l, sqlite3_column_int64(s, 0), val,
+			      three ? sqlite3_column_int64(s, 2) : 0)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* As vscan_run(), for the advisories. */
+static int ascan_run(sqlite3 *db, void *arg)
+{
+	struct ascan *as = arg;
+	sqlite3_stmt *s = NULL;
+	size_t hint = as->cap ? 0 : scan_hint(db, "SELECT max(id) FROM advisory");
+	if (hint) {
+		/* and about 32 bytes of tracking id and file name each */
+		as->row = au_alloc_big(hint * sizeof(*as->row));
+		as->str = au_alloc_big(hint * 32);
+		if (!as->row || !as->str)
+			return SQLITE_NOMEM;
+		as->cap = hint;
+		as->cap_str = hint * 32;
+	}
+	int rc = sqlite3_prepare_v2(db, ADV_SQL, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *tid = sqlite3_column_text(s, 1);
+		int tlen = sqlite3_column_bytes(s, 1);
+		const unsigned char *fn = sqlite3_column_text(s, 2);
+		int flen = sqlite3_column_bytes(s, 2);
+		size_t need = (size_t)tlen + (size_t)flen;
+		if ((!tid && tlen) || (!fn && flen)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		if (as->n == as->cap) {
+			size_t cap = as->cap ? 2 * as->cap : 1024;
+			struct arow *nr = realloc(as->row, cap * sizeof(*nr));
+			if (!nr) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			as->row = nr;
+			as->cap = cap;
+		}
+		if (as->cap_str - as->len < need) {
+			size_t cap = as->cap_str ? as->cap_str : 1 << 16;
+			while (cap - as->len < need)
+				cap *= 2;
+			char *nb = realloc(as->str, cap);
+			if (!nb) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			as->str = nb;
+			as->cap_str = cap;
+		}
+		as->row[as->n] = (struct arow){ sqlite3_column_int64(s, 0), as->len, tlen, flen };
+		if (tlen)
+			memcpy(as->str + as->len, tid, (size_t)tlen);
+		if (flen)
+			memcpy(as->str + as->len + tlen, fn, (size_t)flen);
+		as->len += need;
+		as->n++;
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		rc = links_run(db, "SELECT version_id, sector FROM version_sector", as->p,
+			       &as->sectors);
+	if (rc == SQLITE_DONE)
+		rc = links_run(db, "SELECT version_id, org_id FROM version_concern", NULL,
+			       &as->concerns);
+	if (rc == SQLITE_DONE)
+		rc = links_run(db, "SELECT advisory_id, org_id, at FROM share", NULL, &as->shares);
+	return rc;
+}
+
+/*
+ * A scan run in a thread of its own on a read-only connection of its own
+ * (store_world_load_opts()); its rows are taken only if that connection
+ * saw the state of the store the store's connection sees (job_take()).
+ */
+struct scan_job {
+	int (*run)(sqlite3 *db, void *arg); /* vscan_run() or ascan_run() */
+	void *arg;
+	const char *path;           /* the database; NULL: the job does not run */
+	int running;
+	pthread_t thread;
+	int64_t mark[2];            /* read_mark() of its read transaction */
+	int rc;                     /* SQLITE_OK when the scan completed */
+};
+
+static void *job_thread(void *arg)
+{
+	struct scan_job *j = arg;
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(j->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, STORE_BUSY_MS);
+		/* a sequential scan reads each page once: a small page cache does,
+		 * and spares the memory (and the page faults) of the default 2 MiB */
+		rc = sqlite3_exec(db, "PRAGMA cache_size = -256; BEGIN", NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK && (rc = read_mark(db, j->mark)) == SQLITE_OK)
+		rc = j->run(db, j->arg);
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	sqlite3_close(db); /* also ends the read transaction */
+	j->rc = rc;
+	return NULL;
+}
+
+static void job_start(struct scan_job *j, const char *path)
+{
+	j->path = path;
+	j->running = path && pthread_create(&j->thread, NULL, job_thread, j) == 0;
+	if (!j->running)
+		j->path = NULL;
+}
+
+static void job_join(struct scan_job *j)
+{
+	if (j->running) {
+		pthread_join(j->thread, NULL);
+		j->running = 0;
+	}
+}
+
+/* Wait for the job: 1 when its rows are to be used, 0 when the caller
+ * must scan again (on the store's connection, in its read transaction). */
+static int job_take(struct store *st, struct scan_job *j)
+{
+	int64_t m[2] = { 0, 0 };
+	job_join(j);
+	return j->path && j->rc == SQLITE_OK && read_mark(st->db, m) == SQLITE_OK &&
+	       m[0] == j->mark[0] && m[1] == j->mark[1];
+}
+
+/* The scans of a world load. */
+struct world_scans {
+	struct ascan a;
+	struct vscan v;
+	struct scan_job aj, vj;
+};
+
+/*
+ * Put w->advs[0..n) in tracking id order (as SQLite's ORDER BY, BINARY
+ * collation), which the index on tracking_id gives without reading the
+ * table; seq[] and vat[] follow.  am maps advisory ids to the positions
+ * before, and after, the reordering.  0 or -errno.
+ */
+static int advs_reorder(struct store *st, struct world *w, uint32_t n, struct idmap *am,
+			int64_t *seq, uint32_t *vat)
+{
+	sqlite3_stmt *s = NULL;
+	uint32_t *order = malloc((n ? n : 1) * sizeof(*order)), *pos = NULL, k = 0;
+	struct w_adv *tmp = malloc((n ? n : 1) * sizeof(*tmp));
+	int64_t *tseq = malloc((n ? n : 1) * sizeof(*tseq));
+	uint32_t *tvat = malloc((n ? n : 1) * sizeof(*tvat));
+	int r, rc;
+	if (!order || !tmp || !tseq || !tvat) {
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = prep(st, &s, ADV_SQL)))
+	if ((r = prep(st, &s, ADV_ORDER_SQL)))
 		goto out;
-	sqlite3_bind_int64(s, 1, w->asof);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && w->nadvs < n) {
-		struct w_adv *a = &w->advs[w->nadvs];
-		a->id = sqlite3_column_int64(s, 0);
-		a->tracking_id = world_strdup(w, (const char *)sqlite3_column_text(s, 1));
-		a->filename = world_strdup(w, (const char *)sqlite3_column_text(s, 2));
-		a->version_id = sqlite3_column_int64(s, 3);
-		a->version = world_strdup(w, (const char *)sqlite3_column_text(s, 4));
-		a->title = world_strdup(w, (const char *)sqlite3_column_text(s, 5));
-		if (!a->tracking_id || !a->filename || !a->version || !a->title) {
-			r = -ENOMEM;
-			goto out;
-		}
-		a->tlp = (uint8_t)sqlite3_column_int(s, 6);
-		a->status = (uint8_t)sqlite3_column_int(s, 7);
-		a->personal_data = (uint8_t)sqlite3_column_int(s, 8);
-		a->impact_significant = (uint8_t)sqlite3_column_int(s, 9);
-		a->embargo_until = col_time(s, 10, AU_T_MIN);
-		a->initial_release = sqlite3_column_int64(s, 11);
-		a->current_release = sqlite3_column_int64(s, 12);
-		a->size = sqlite3_column_int64(s, 13);
-		a->sig_size = sqlite3_column_int64(s, 14);
-		a->has_signature = a->sig_size > 0;
-		if (sqlite3_column_bytes(s, 15) == 32)
-			memcpy(a->sha256, sqlite3_column_blob(s, 15), 32);
-		if (sqlite3_column_bytes(s, 16) == 64)
-			memcpy(a->sha512, sqlite3_column_blob(s, 16), 64);
-		a->withdrawn_at = col_time(s, 17, AU_T_MAX);
-		vpairs[2 * w->nadvs] = a->version_id;
-		vpairs[2 * w->nadvs + 1] = w->nadvs;
-		apairs[2 * w->nadvs] = a->id;
-		apairs[2 * w->nadvs + 1] = w->nadvs;
-		w->nadvs++;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < n) {
+		uint32_t i = idmap_get(am, sqlite3_column_int64(s, 0));
+		if (i != W_NONE)
+			order[k++] = i;
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		r = sql_err(st, rc, "advisories");
 		goto out;
 	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if ((r = idmap_build(w, vpairs, w->nadvs, &vm)) ||
-	    (r = idmap_build(w, apairs, w->nadvs, &am)))
+	if (k != n) {
+		/* the same read transaction: both scans see the same rows */
+		r = seterr(st, -EIO, "advisories: the tracking id index disagrees with the table");
 		goto out;
-
-	/* sectors of the versions in force */
-	if ((r = prep(st, &s, "SELECT version_id, sector FROM version_sector")))
-		goto out;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		uint32_t ai = idmap_get(&vm, sqlite3_column_int64(s, 0));
-		int si = policy_sector_index(p, (const char *)sqlite3_column_text(s, 1));
-		if (ai != W_NONE && si >= 0 && si < W_MAX_SECTORS)
-			w->advs[ai].sectors |= (uint64_t)1 << si;
 	}
-	sqlite3_finalize(s);
-	s = NULL;
-
-	/* concerned organisations: count, allocate, fill, sort */
-	if ((r = prep(st, &s, "SELECT version_id, org_id FROM version_concern")))
+	/* pos is the inverse of order, to renumber the map */
+	pos = malloc((n ? n : 1) * sizeof(*pos));
+	if (!pos) {
+		r = -ENOMEM;
 		goto out;
-	for (int pass = 0; pass < 2; pass++) {
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			uint32_t ai = idmap_get(&vm, sqlite3_column_int64(s, 0));
-			uint32_t oi = idmap_get(om, sqlite3_column_int64(s, 1));
-			if (ai == W_NONE || oi == W_NONE)
-				continue;
-			struct w_adv *a = &w->advs[ai];
-			if (pass == 1)
-				a->concerns[a->nconcerns] = oi;
-			a->nconcerns++;
-		}
-		for (uint32_t i = 0; i < w->nadvs; i++) {
-			struct w_adv *a = &w->advs[i];
-			if (pass == 0 && a->nconcerns &&
-			    !(a->concerns = world_alloc(w, a->nconcerns * sizeof(uint32_t)))) {
-				r = -ENOMEM;
-				goto out;
-			}
-			if (pass == 0)
-				a->nconcerns = 0;
-			else if (a->nconcerns > 1)
-				qsort(a->concerns, a->nconcerns, sizeof(uint32_t), cmp_u32);
-		}
-		sqlite3_reset(s);
 	}
-	sqlite3_finalize(s);
-	s = NULL;
-
-	/* special-case shares */
-	if ((r = prep(st, &s, "SELECT advisory_id, org_id, at FROM share")))
-		goto out;
-	for (int pass = 0; pass < 2; pass++) {
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			uint32_t ai = idmap_get(&am, sqlite3_column_int64(s, 0));
-			uint32_t oi = idmap_get(om, sqlite3_column_int64(s, 1));
-			if (ai == W_NONE || oi == W_NONE)
-				continue;
-			struct w_adv *a = &w->advs[ai];
-			if (pass == 1)
-				a->shares[a->nshares] =
-					(struct w_share){ oi, sqlite3_column_int64(s, 2) };
-			a->nshares++;
-		}
-		for (uint32_t i = 0; i < w->nadvs; i++) {
-			struct w_adv *a = &w->advs[i];
-			if (pass == 0 && a->nshares &&
-			    !(a->shares = world_alloc(w, a->nshares * sizeof(struct w_share)))) {
-				r = -ENOMEM;
-				goto out;
-			}
-			if (pass == 0)
-				a->nshares = 0;
-			else if (a->nshares > 1)
-				qsort(a->shares, a->nshares, sizeof(struct w_share), cmp_share);
-		}
-		sqlite3_reset(s);
+	for (uint32_t i = 0; i < n; i++) {
+		tmp[i] = w->advs[order[i]];
+		tseq[i] = seq[order[i]];
+		tvat[i] = vat[order[i]];
+		pos[order[i]] = i;
+	}
+	memcpy(w->advs, tmp, n * sizeof(*tmp));
+	memcpy(seq, tseq, n * sizeof(*seq));
+	memcpy(vat, tvat, n * sizeof(*vat));
+	if (am->dense) {
+		for (uint64_t j = 0; j < am->ndense; j++)
+			if (am->dense[j] != W_NONE)
+				am->dense[j] = pos[am->dense[j]];
+	} else {
+		for (uint32_t j = 0; j < am->n; j++)
+			am->idx[j] = pos[am->idx[j]];
 	}
 out:
 	sqlite3_finalize(s);
-	free(vpairs);
-	free(apairs);
+	free(order);
+	free(pos);
+	free(tmp);
+	free(tseq);
+	free(tvat);
+	return r;
+}
+
+/*
+ * Rows (advisory index, payload) gathered from one scan, then grouped by
+ * advisory with a counting sort: the per-advisory lists are carved out of
+ * one block of the arena, and only the advisories that have a list are
+ * touched (a pass over every advisory would sweep the whole array).
+ */
+struct adv_rows {
+	struct adv_row { uint32_t adv, org; int64_t at; } *row;
+	size_t n, cap;
+};
+
+static int adv_rows_add(struct adv_rows *rs, uint32_t adv, uint32_t org, int64_t at)
+{
+	struct adv_row *nr = au_grow(rs->row, &rs->cap, rs->n + 1, sizeof(*nr), 1024);
+	if (!nr)
+		return -ENOMEM;
+	rs->row = nr;
+	rs->row[rs->n++] = (struct adv_row){ adv, org, at };
+	return 0;
+}
+
+/* The rows grouped: start[i]..start[i + 1] are advisory i's, in rs order
+ * (*ret_start has w->nadvs + 1 entries; the caller frees it). */
+static int adv_rows_group(const struct world *w, const struct adv_rows *rs, uint32_t **ret_start,
+			  uint32_t **ret_order)
+{
+	uint32_t *start = calloc((size_t)w->nadvs + 2, sizeof(*start));
+	uint32_t *order = malloc((rs->n ? rs->n : 1) * sizeof(*order));
+	if (!start || !order) {
+		free(start);
+		free(order);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < rs->n; k++)
+		start[rs->row[k].adv + 2]++;
+	for (uint32_t i = 2; i < w->nadvs + 2; i++)
+		start[i] += start[i - 1];
+	for (size_t k = 0; k < rs->n; k++)
+		order[start[rs->row[k].adv + 1]++] = (uint32_t)k;
+	*ret_start = start;
+	*ret_order = order;
+	return 0;
+}
+
+/*
+ * Concerned organisations (keys mapped by vm: versions) or special-case
+ * shares (by am: advisories) from the rows in l, as sorted lists of the
+ * advisories.  0 or -ENOMEM.
+ */
+static int load_lists(struct world *w, const struct links *l, const struct idmap *keys,
+		      const struct idmap *om, int shares)
+{
+	struct adv_rows rs = { 0 };
+	uint32_t *start = NULL, *order = NULL;
+	int r = 0;
+	for (size_t k = 0; k < l->n; k++) {
+		uint32_t ai = idmap_get(keys, l->row[k].key);
+		uint32_t oi = idmap_get(om, l->row[k].val);
+		if (ai != W_NONE && oi != W_NONE && (r = adv_rows_add(&rs, ai, oi, l->row[k].at)))
+			goto out;
+	}
+	if (!rs.n)
+		goto out;
+	void *all = world_alloc(w, rs.n * (shares ? sizeof(struct w_share) : sizeof(uint32_t)));
+	if (!all || adv_rows_group(w, &rs, &start, &order)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	uint32_t *conc = all;
+	struct w_share *shr = all;
+	for (size_t k = 0; k < rs.n; k++) {
+		if (shares)
+			shr[k] = (struct w_share){ rs.row[order[k]].org, rs.row[order[k]].at };
+		else
+			conc[k] = rs.row[order[k]].org;
+	}
+	for (uint32_t i = 0; i < w->nadvs; i++) {
+		uint32_t n = start[i + 1] - start[i];
+		if (!n)
+			continue;
+		struct w_adv *a = &w->advs[i];
+		if (shares) {
+			a->shares = shr + start[i];
+			a->nshares = n;
+			if (n > 1)
+				qsort(a->shares, n, sizeof(struct w_share), cmp_share);
+		} else {
+			a->concerns = conc + start[i];
+			a->nconcerns = n;
+			if (n > 1)
+				qsort(a->concerns, n, sizeof(uint32_t), cmp_u32);
+		}
+	}
+out:
+	free(rs.row);
+	free(start);
+	free(order);
+	return r;
+}
+
+/*
+ * The advisories and their versions in force, from the scans of ws: those
+ * of the threads (job_take()), else run here.
+ */
+static int load_advs(struct store *st, struct world *w, const struct idmap *om,
+		     struct world_scans *ws)
+{
+	struct ascan *as = &ws->a;
+	struct vscan *vs = &ws->v;
+	sqlite3_stmt *s = NULL;
+	uint32_t n, na = 0, *vat = NULL;
+	int64_t *pairs = NULL, *seq = NULL;
+	struct idmap vm, am;
+	struct strpool pool = { NULL, 0 };
+	int r, rc, sorted = 1;
+
+	/* every advisory, in row id order; whether that is tracking id order too */
+	if (!job_take(st, &ws->aj)) {
+		ascan_release(as);
+		if ((rc = ascan_run(st->db, as)) != SQLITE_DONE) {
+			r = rc == SQLITE_NOMEM ? -ENOMEM : sql_err(st, rc, "advisories");
+			goto out;
+		}
+	}
+	if (as->n >= UINT32_MAX) {
+		r = seterr(st, -EFBIG, "advisories: more than the world can hold");
+		goto out;
+	}
+	n = (uint32_t)as->n;
+	w->advs = world_alloc(w, (n + 1) * sizeof(struct w_adv));
+	pairs = malloc((n + 1) * 2 * sizeof(int64_t));
+	seq = malloc((n + 1) * sizeof(int64_t));
+	vat = malloc((n + 1) * sizeof(*vat));
+	if (!w->advs || !pairs || !seq || !vat) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < as->n; k++) {
+		const struct arow *x = &as->row[k];
+		struct w_adv *a = &w->advs[na];
+		a->id = x->id;
+		if (!(a->tracking_id = pool_strn(w, &pool, (const unsigned char *)as->str + x->off,
+						 x->tlen)) ||
+		    !(a->filename = pool_strn(w, &pool,
+					      (const unsigned char *)as->str + x->off + x->tlen,
+					      x->flen))) {
+			r = -ENOMEM;
+			goto out;
+		}
+		a->withdrawn_at = AU_T_MAX;
+		if (na && sorted && strcmp(w->advs[na - 1].tracking_id, a->tracking_id) >= 0)
+			sorted = 0;
+		pairs[2 * na] = a->id;
+		pairs[2 * na + 1] = na;
+		seq[na] = INT64_MIN; /* no version released by asof (yet) */
+		na++;
+	}
+	if ((r = idmap_build(w, pairs, na, &am)))
+		goto out;
+
+	/* withdrawals */
+	if ((r = prep(st, &s, "SELECT advisory_id, at FROM withdrawal")))
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		uint32_t i = idmap_get(&am, sqlite3_column_int64(s, 0));
+		if (i != W_NONE)
+			w->advs[i].withdrawn_at = sqlite3_column_int64(s, 1);
+	}
+	if (rc != SQLITE_DONE) {
+		r = sql_err(st, rc, "withdrawals");
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+
+	/* the versions */
+	if (!job_take(st, &ws->vj)) {
+		vscan_release(vs);
+		if ((rc = vscan_run(st->db, vs)) != SQLITE_DONE) {
+			r = rc == SQLITE_NOMEM ? -ENOMEM : sql_err(st, rc, "versions");
+			goto out;
+		}
+	}
+	/* the version in force of each: the highest seq released by asof */
+	for (size_t k = 0; k < vs->n; k++) {
+		const struct vrow *x = &vs->row[k];
+		uint32_t i = idmap_get(&am, x->adv_id);
+		if (i == W_NONE || x->seq <= seq[i])
+			continue;
+		struct w_adv *a = &w->advs[i];
+		seq[i] = x->seq;
+		vat[i] = (uint32_t)k;
+		a->version_id = x->version_id;
+		a->tlp = x->tlp;
+		a->status = x->status;
+		a->personal_data = x->personal_data;
+		a->impact_significant = x->impact_significant;
+		a->embargo_until = x->embargo_until;
+		a->initial_release = x->initial_release;
+		a->current_release = x->current_release;
+		a->size = x->size;
+		a->sig_size = x->sig_size;
+		a->has_signature = x->sig_size > 0;
+		if (vs->sha) {
+			memcpy(a->sha256, vs->sha[k], 32);
+			memcpy(a->sha512, vs->sha[k] + 32, 64);
+		}
+	}
+
+	if (!sorted && (r = advs_reorder(st, w, na, &am, seq, vat)))
+		goto out;
+
+	/* keep the released ones, in order; their strings move into the world */
+	uint32_t *pos = (uint32_t *)pairs; /* pairs is free again: old index -> new */
+	size_t strbytes = 0;
+	for (uint32_t i = 0; i < na; i++) {
+		if (seq[i] == INT64_MIN) {
+			pos[i] = W_NONE;
+			continue;
+		}
+		strbytes += (size_t)vs->row[vat[i]].vlen + (size_t)vs->row[vat[i]].tlen + 2;
+		pos[i] = w->nadvs;
+		if (i != w->nadvs) {
+			w->advs[w->nadvs] = w->advs[i];
+			vat[w->nadvs] = vat[i];
+		}
+		w->nadvs++;
+	}
+	char *sp = world_alloc(w, strbytes ? strbytes : 1);
+	if (!sp) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t k = 0; k < w->nadvs; k++) {
+		struct w_adv *a = &w->advs[k];
+		const struct vrow *x = &vs->row[vat[k]];
+		if (x->vlen)
+			memcpy(sp, vs->str + x->soff, (size_t)x->vlen);
+		sp[x->vlen] = 0;
+		a->version = sp;
+		sp += x->vlen + 1;
+		if (x->tlen)
+			memcpy(sp, vs->str + x->soff + x->vlen, (size_t)x->tlen);
+		sp[x->tlen] = 0;
+		a->title = sp;
+		sp += x->tlen + 1;
+	}
+	if (am.dense) {
+		for (uint64_t j = 0; j < am.ndense; j++)
+			if (am.dense[j] != W_NONE)
+				am.dense[j] = pos[am.dense[j]];
+	} else {
+		for (uint32_t j = 0; j < am.n; j++)
+			am.idx[j] = pos[am.idx[j]];
+	}
+	for (uint32_t k = 0; k < w->nadvs; k++) {
+		pairs[2 * k] = w->advs[k].version_id;
+		pairs[2 * k + 1] = k;
+	}
+	if ((r = idmap_build(w, pairs, w->nadvs, &vm)))
+		goto out;
+
+	/* sectors of the versions in force, concerned organisations, shares */
+	for (size_t k = 0; k < as->sectors.n; k++) {
+		uint32_t ai = idmap_get(&vm, as->sectors.row[k].key);
+		if (ai != W_NONE)
+			w->advs[ai].sectors |= (uint64_t)1 << as->sectors.row[k].val;
+	}
+	if ((r = load_lists(w, &as->concerns, &vm, om, 0)) ||
+	    (r = load_lists(w, &as->shares, &am, om, 1)))
+		goto out;
+out:
+	sqlite3_finalize(s);
+	free(pairs);
+	free(seq);
+	free(vat);
 	return r;
 }
 
 int store_world_load(struct store *st, const struct policy *p, int64_t asof,
 		     struct world **ret_world)
 {
+	return store_world_load_opts(st, p, asof, 0, ret_world);
+}
+
+int store_world_load_opts(struct store *st, const struct policy *p, int64_t asof, unsigned flags,
+			  struct world **ret_world)
+{
 	struct world *w = world_new();
+	struct world_scans ws = { .v = { .asof = asof, .lean = !!(flags & STORE_WORLD_LEAN) },
+				  .aj = { .run = ascan_run },
+				  .vj = { .run = vscan_run } };
 	struct idmap om;
 	int r;
 	if (!w)
 		return -ENOMEM;
+	ws.a.p = p;
+	ws.aj.arg = &ws.a;
+	ws.vj.arg = &ws.v;
 	w->asof = asof;
 	/* one read transaction, so the snapshot is consistent */
 	int own = !st->in_tx;
 	if (own && (r = exec(st, "BEGIN")))
 		goto fail;
+	/*
+	 * The scans of the advisory and version tables, most of the load, run
+	 * on read-only connections of their own in two more threads while
+	 * this one reads the organisations; load_advs() takes their rows only
+	 * if their read transactions saw the same state of the store as this
+	 * one (else it scans again here).  Not inside the caller's
+	 * transaction: another connection would not see its uncommitted writes.
+	 */
+	int64_t m[2];
+	if (own && read_mark(st->db, m) == SQLITE_OK) {
+		/* this connection's read transaction has started, before theirs:
+		 * a commit in between shows as a different mark */
+		const char *path = sqlite3_db_filename(st->db, "main");
+		if (path && *path) { /* not a temporary or in-memory database */
+			job_start(&ws.vj, path);
+			job_start(&ws.aj, path);
+		}
+	}
 	r = load_orgs(st, p, w, &om);
 	if (!r)
-		r = load_advs(st, p, w, &om);
+		r = load_advs(st, w, &om, &ws);
+	/* when load_advs() did not get that far */
+	job_join(&ws.aj);
+	job_join(&ws.vj);
 	if (own)
 		sqlite3_exec(st->db, r ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	ascan_release(&ws.a);
+	vscan_release(&ws.v);
 	if (r)
 		goto fail;
 	*ret_world = w;
@@ -1700,4 +2419,139 @@ int store_next_release(struct store *st, int64_t t, int64_t *ret_t)
 		r = sql_err(st, rc, "next release");
 	sqlite3_finalize(s);
 	return r;
+}
+
+/* ---- changes a loaded world can take without a reload ----------------------------------- */
+
+void store_patch_free(struct store_patch *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		free(p->advs[i].shares);
+	free(p->advs);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * Add the current withdrawal and shares of every advisory that name names
+ * (as `withdraw` and `share` resolve it) to ret.  -EAGAIN when it names
+ * none.  0 or -errno.
+ */
+static int patch_add_name(struct store *st, const char *name, struct store_patch *ret)
+{
+	sqlite3_stmt *s = NULL, *q = NULL;
+	int r, rc, found = 0;
+
+	if ((r = prep(st, &s, "SELECT a.id, w.at FROM advisory a LEFT JOIN withdrawal w"
+			      " ON w.advisory_id = a.id WHERE a.tracking_id = ?1 OR a.filename = ?1"
+			      " OR a.filename = ?1 || '.json'")) ||
+	    (r = prep(st, &q, "SELECT org_id, at FROM share WHERE advisory_id = ?1")))
+		goto out;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_patch_adv *a, *v = realloc(ret->advs, (ret->n + 1) * sizeof(*v));
+		if (!v) {
+			r = -ENOMEM;
+			goto out;
+		}
+		ret->advs = v;
+		a = &v[ret->n++];
+		memset(a, 0, sizeof(*a));
+		a->adv_id = sqlite3_column_int64(s, 0);
+		a->withdrawn_at = col_time(s, 1, AU_T_MAX);
+		found = 1;
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, a->adv_id);
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			struct store_patch_share *sv = realloc(a->shares, (a->nshares + 1) * sizeof(*sv));
+			if (!sv) {
+				r = -ENOMEM;
+				goto out;
+			}
+			a->shares = sv;
+			sv[a->nshares].org_id = sqlite3_column_int64(q, 0);
+			sv[a->nshares].at = sqlite3_column_int64(q, 1);
+			a->nshares++;
+		}
+		if (rc != SQLITE_DONE) {
+			r = sql_err(st, rc, "share");
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		r = sql_err(st, rc, "advisory");
+	else if (!found)
+		r = -EAGAIN;
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int patch_read(struct store *st, int64_t seq, size_t max, struct store_patch *ret)
+{
+	sqlite3_stmt *s = NULL;
+	size_t n = 0;
+	int r, rc;
+
+	if ((r = prep(st, &s, "SELECT seq, kind, subject FROM change_log WHERE seq > ?1 ORDER BY seq")))
+		return r;
+	sqlite3_bind_int64(s, 1, seq);
+	ret->seq = seq;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(s, 1);
+		const char *subject = (const char *)sqlite3_column_text(s, 2);
+		char name[400];
+		ret->seq = sqlite3_column_int64(s, 0);
+		if (++n > max || !kind || !subject) {
+			r = -EAGAIN;
+			break;
+		}
+		size_t len = strlen(subject);
+		if (strcmp(kind, "withdraw") == 0) {
+			if (len >= sizeof(name)) {
+				r = -EAGAIN;
+				break;
+			}
+			memcpy(name, subject, len + 1);
+		} else if (strcmp(kind, "share") == 0) {
+			/* "<advisory>/<slug>", cut to 399 bytes: a slug has no '/' */
+			const char *slash = strrchr(subject, '/');
+			if (!slash || len >= sizeof(name) - 1) {
+				r = -EAGAIN;
+				break;
+			}
+			memcpy(name, subject, (size_t)(slash - subject));
+			name[slash - subject] = 0;
+		} else {
+			r = -EAGAIN;
+			break;
+		}
+		if ((r = patch_add_name(st, name, ret)))
+			break;
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = sql_err(st, rc, "change_log");
+	sqlite3_finalize(s);
+	return r;
+}
+
+int store_patch_read(struct store *st, int64_t seq, size_t max, struct store_patch *ret)
+{
+	struct store_patch p = { 0, NULL, 0 };
+	int own = !st->in_tx, r;
+
+	/* one read transaction: the facts are those of the sequence returned */
+	if (own && (r = exec(st, "BEGIN")))
+		return r;
+	r = patch_read(st, seq, max, &p);
+	if (own)
+		sqlite3_exec(st->db, r ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	if (r) {
+		store_patch_free(&p);
+		return r;
+	}
+	*ret = p;
+	return 0;
 }

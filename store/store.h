@@ -106,9 +106,23 @@ int store_version_bytes(struct store *st, int64_t version_id, int signature, cha
 			size_t *ret_len);
 
 /* ---- snapshots for the policy engine ---- */
-/* Build the world as of asof for policy p (see policy/world.h). */
+/*
+ * Build the world as of asof for policy p (see policy/world.h), in one read
+ * transaction (or in the caller's).  Outside a caller's transaction, two
+ * scans run in two threads of their own, each on a read-only connection of
+ * its own, joined before it returns.  The caller owns *ret_world
+ * (world_free()).  0 or -errno with the message in the store.
+ */
 int store_world_load(struct store *st, const struct policy *p, int64_t asof,
 		     struct world **ret_world);
+/*
+ * The same, with flags: STORE_WORLD_LEAN leaves out what neither a
+ * decision nor a path needs: each advisory's version string and title
+ * are "", its size 0 and its hashes zero (`visible` without --json).
+ */
+#define STORE_WORLD_LEAN 1
+int store_world_load_opts(struct store *st, const struct policy *p, int64_t asof, unsigned flags,
+			  struct world **ret_world);
 
 /* ---- change notification ---- */
 /* PRAGMA data_version of this connection: changes when another connection commits. */
@@ -118,6 +132,36 @@ int store_change_seq(struct store *st, int64_t *ret_seq);
 /* The earliest current_release_date of any stored version after t (a
  * scheduled document or version becomes visible then), AU_T_MAX if none. */
 int store_next_release(struct store *st, int64_t t, int64_t *ret_t);
+
+/*
+ * What the changes logged after a sequence did, when a loaded world can
+ * take them without being loaded again: every change is a withdrawal or a
+ * special-case share.  For each advisory they name, its withdrawal and
+ * all its shares as the store has them now.
+ */
+struct store_patch_share {
+	int64_t org_id;
+	int64_t at;
+};
+struct store_patch_adv {
+	int64_t adv_id;             /* advisory row id */
+	int64_t withdrawn_at;       /* AU_T_MAX: not withdrawn */
+	struct store_patch_share *shares;   /* in no particular order */
+	size_t nshares;
+};
+struct store_patch {
+	int64_t seq;                /* the change sequence these facts are at */
+	struct store_patch_adv *advs;   /* an advisory may come more than once */
+	size_t n;
+};
+/*
+ * Read, in one read transaction, the changes logged after seq.  0 with
+ * *ret filled (the caller frees it with store_patch_free()); -EAGAIN when
+ * some change is of another kind, names no advisory or there are more
+ * than max (load the world anew); other -errno (message in the store).
+ */
+int store_patch_read(struct store *st, int64_t seq, size_t max, struct store_patch *ret);
+void store_patch_free(struct store_patch *p);
 
 /* ---- the disclosure ledger (store/ledger.c) ---- */
 /*

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 /* Days since 1970-01-01 of the proleptic Gregorian date y-m-d. */
@@ -209,4 +210,40 @@ int au_slug_valid(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+/* ---- memory ----------------------------------------------------------------------------- */
+
+void *au_grow(void *v, size_t *cap, size_t need, size_t elem, size_t first)
+{
+	if (!need)
+		need = 1;   /* so that NULL always means out of memory */
+	if (need <= *cap && v)
+		return v;
+	size_t c = *cap ? *cap : (first ? first : 1);
+	while (c < need) {
+		if (c > SIZE_MAX / 2)
+			return NULL;
+		c *= 2;
+	}
+	if (elem && c > SIZE_MAX / elem)
+		return NULL;
+	void *nv = realloc(v, c * elem);
+	if (!nv)
+		return NULL;
+	*cap = c;
+	return nv;
+}
+
+#define AU_BIG (2u << 20)
+
+void *au_alloc_big(size_t n)
+{
+	void *p = NULL;
+	if (n < AU_BIG)
+		return malloc(n ? n : 1);
+	if (posix_memalign(&p, AU_BIG, n))
+		return NULL;
+	madvise(p, n & ~(size_t)(AU_BIG - 1), MADV_HUGEPAGE);
+	return p;
 }

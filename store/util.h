@@ -56,4 +56,19 @@ int au_strcpy(char *dst, size_t dstlen, const char *src);
 /* Valid organisation slug: 1-64 of [a-z0-9-], not starting with '-'. */
 int au_slug_valid(const char *s);
 
+/*
+ * Room for at least need elements (at least one) of elem bytes in v
+ * (capacity *cap, 0 for none yet): v itself when it has it, else v
+ * reallocated to the first of first, 2 first, 4 first... that fits, and
+ * *cap updated.  NULL when out of memory (v and *cap unchanged).
+ */
+void *au_grow(void *v, size_t *cap, size_t need, size_t elem, size_t first);
+
+/*
+ * n bytes for a large array, freed with free() (and grown with realloc()):
+ * 2 MiB-aligned and advised for huge pages when n is 2 MiB or more, so one
+ * page fault per 2 MiB instead of one per 4 KiB.  The advice is a hint.
+ */
+void *au_alloc_big(size_t n);
+
 #endif

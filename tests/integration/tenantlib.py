@@ -60,8 +60,9 @@ class Mount:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err)
         wait_for(lambda: os.path.ismount(self.mnt) or self.proc.poll() is not None, 10)
         if not os.path.ismount(self.mnt):
+            err = self.stderr()  # before kill(), which closes the file
             self.kill()
-            raise AssertionError(f"mount failed: {self.stderr()}")
+            raise AssertionError(f"mount failed: {err}")
 
     def stderr(self):
         self.err.flush()

@@ -539,6 +539,34 @@ def test_live_withdraw(world, mounts, tmp_path):
         os.close(fd2)
 
 
+def test_live_share_then_withdraw(world, mounts, tmp_path):
+    """A special-case share, then a withdrawal, each alone in its poll: the
+    mount patches its snapshot instead of loading the world again.  A name
+    the kernel cached as absent appears, index.txt and changes.csv follow,
+    and it goes again; the other recipients' trees keep matching."""
+    m = mounts(world.store, tmp_path / "mnt")
+    acme = m.mnt / "acme"
+    rel = "amber/2023/test-2023-0003.json"
+    assert rel not in visible(world.store, "acme")
+    assert rel in visible(world.store, "zcert")
+    assert not exists(acme / rel) and not exists(acme / rel)  # a cached negative entry
+    c = Cacher(acme / rel, acme / "amber", acme / "amber" / "index.txt")
+    try:
+        ok("share", "TEST-2023-0003", "acme", "--reason", "need to know", store=world.store)
+        t0 = time.monotonic()
+        assert rel in visible(world.store, "acme")
+        assert_follows(acme, world.store, "acme", appeared=[rel, rel + ".sha256"], start=t0)
+        assert filecmp.cmp(acme / rel, world.docs["TEST-2023-0003"], shallow=False)
+        ok("withdraw", "TEST-2023-0003", store=world.store)
+        t0 = time.monotonic()
+        assert_follows(acme, world.store, "acme", gone=[rel, rel + ".sha256"], start=t0)
+        assert_follows(m.mnt / "zcert", world.store, "zcert", gone=[rel], start=t0)
+        for slug in ("dtc", "public"):
+            assert tree(m.mnt / slug) == visible(world.store, slug)
+    finally:
+        c.close()
+
+
 def test_live_role_ends(world, mounts, tmp_path):
     m = mounts(world.store, tmp_path / "mnt")
     acme = m.mnt / "acme"

@@ -170,6 +170,39 @@ int main(void)
 	}
 	world_free(w);
 
+	/* the same world from the caller's transaction (one connection, no
+	 * threads) and as a lean world (no version strings, titles, sizes or
+	 * hashes; every fact a decision needs) */
+	struct world *w2 = NULL, *w3 = NULL;
+	CHECK(store_world_load(st, p, T("2024-06-01"), &w) == 0);
+	CHECK(store_begin(st) == 0);
+	CHECK(store_world_load(st, p, T("2024-06-01"), &w2) == 0);
+	store_rollback(st);
+	CHECK(store_world_load_opts(st, p, T("2024-06-01"), STORE_WORLD_LEAN, &w3) == 0);
+	CHECK(w && w2 && w3 && w->nadvs == 2 && w2->nadvs == 2 && w3->nadvs == 2);
+	for (uint32_t i = 0; w && w2 && w3 && i < w->nadvs && i < w2->nadvs && i < w3->nadvs; i++) {
+		const struct w_adv *x = &w->advs[i], *y = &w2->advs[i], *z = &w3->advs[i];
+		CHECK(x->id == y->id && x->version_id == y->version_id && x->size == y->size);
+		CHECK(strcmp(x->version, y->version) == 0 && strcmp(x->title, y->title) == 0);
+		CHECK(memcmp(x->sha256, y->sha256, 32) == 0 && memcmp(x->sha512, y->sha512, 64) == 0);
+		CHECK(x->id == z->id && x->version_id == z->version_id && x->tlp == z->tlp);
+		CHECK(strcmp(x->tracking_id, z->tracking_id) == 0);
+		CHECK(strcmp(x->filename, z->filename) == 0);
+		CHECK(x->status == z->status && x->personal_data == z->personal_data);
+		CHECK(x->impact_significant == z->impact_significant && x->sectors == z->sectors);
+		CHECK(x->initial_release == z->initial_release);
+		CHECK(x->current_release == z->current_release);
+		CHECK(x->embargo_until == z->embargo_until && x->withdrawn_at == z->withdrawn_at);
+		CHECK(x->sig_size == z->sig_size && x->has_signature == z->has_signature);
+		CHECK(x->nconcerns == z->nconcerns && x->nshares == z->nshares);
+		CHECK_STR(z->version, "");
+		CHECK_STR(z->title, "");
+		CHECK(z->size == 0);
+	}
+	world_free(w);
+	world_free(w2);
+	world_free(w3);
+
 	/* a policy that does not declare a role in use is refused, and nothing changes */
 	int64_t seq2 = 0;
 	const char *small = "{\"this is\": \"not a policy\"}";

@@ -1,6 +1,8 @@
-/* test_util.c - time parsing and formatting, slugs, hex. */
+/* test_util.c - time parsing and formatting, slugs, hex, growing arrays. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "util.h"
@@ -88,5 +90,28 @@ int main(void)
 	char small[4];
 	CHECK(au_strcpy(small, sizeof(small), "abc") == 0);
 	CHECK(au_strcpy(small, sizeof(small), "abcd") == -ENAMETOOLONG);
+
+	/* au_grow: first, then doubling; unchanged when there is room or on overflow */
+	size_t cap = 0;
+	int *v = au_grow(NULL, &cap, 1, sizeof(int), 16);
+	CHECK(v && cap == 16);
+	int *same = au_grow(v, &cap, 16, sizeof(int), 16);
+	CHECK(same == v && cap == 16);
+	for (int i = 0; i < 16; i++)
+		v[i] = i;
+	v = au_grow(v, &cap, 100, sizeof(int), 16);
+	CHECK(v && cap == 128 && v[15] == 15);
+	CHECK(au_grow(v, &cap, SIZE_MAX / 2, sizeof(int), 16) == NULL && cap == 128);
+	size_t cap0 = 0;
+	char *none = au_grow(NULL, &cap0, 0, 1, 8); /* nothing needed: still a buffer */
+	CHECK(none && cap0 == 8);
+	free(none);
+	free(v);
+	char *big = au_alloc_big((size_t)5 << 20);
+	CHECK(big && ((uintptr_t)big & ((2u << 20) - 1)) == 0);
+	memset(big, 1, (size_t)5 << 20);
+	big = realloc(big, (size_t)6 << 20);
+	CHECK(big && big[(5 << 20) - 1] == 1);
+	free(big);
 	return check_exit("util");
 }

@@ -15,6 +15,7 @@
 #include "store.h"
 #include "util.h"
 #include "view.h"
+#include "world_build.h"
 
 extern const char policy_default_json[];
 extern const size_t policy_default_json_len;
@@ -121,6 +122,54 @@ int main(void)
 		       "white/changes.csv\nwhite/index.txt\n");
 	free(out);
 	view_free(v);
+
+	/* a file name that is a prefix of the next one: `visible` cannot take
+	 * the order from the layout ("a.json.sha256" sorts after
+	 * "a.json-b.json"), so it sorts; the same with the names only */
+	struct world *hw = world_new();
+	CHECK(hw != NULL);
+	if (hw) {
+		static const char *const names[] = { "a.json", "a.json-b.json" };
+		hw->asof = now;
+		hw->orgs = world_alloc(hw, sizeof(struct w_org));
+		hw->advs = world_alloc(hw, 2 * sizeof(struct w_adv));
+		CHECK(hw->orgs && hw->advs);
+		hw->norgs = 1;
+		hw->orgs[0].slug = "public";
+		hw->orgs[0].name = "the public";
+		hw->orgs[0].uid = hw->orgs[0].gid = -1;
+		for (uint32_t i = 0; hw->advs && i < 2; i++) {
+			struct w_adv *a = &hw->advs[hw->nadvs++];
+			a->id = a->version_id = i + 1;
+			a->tracking_id = i ? "A-2" : "A-1";
+			a->version = "1";
+			a->filename = names[i];
+			a->title = "t";
+			a->tlp = CSAF_TLP_CLEAR;
+			a->status = CSAF_STATUS_FINAL;
+			a->initial_release = a->current_release = now - 86400 * 100;
+			a->embargo_until = AU_T_MIN;
+			a->withdrawn_at = AU_T_MAX;
+			a->has_signature = i == 0;
+			a->sig_size = i == 0 ? 100 : 0;
+		}
+		for (int names_only = 0; names_only < 2; names_only++) {
+			CHECK(view_build_opts(p, hw, W_PUBLIC, now, names_only ? VIEW_NAMES_ONLY : 0,
+					      &v) == 0);
+			CHECK(v->ndocs == 2);
+			CHECK((v->dirs[VIEW_WHITE].index_txt == NULL) == names_only);
+			f = open_memstream(&out, &outlen);
+			CHECK(view_print(v, p, 0, f) == 0);
+			fclose(f);
+			CHECK_STR(out, "white/2024/a.json\nwhite/2024/a.json-b.json\n"
+				       "white/2024/a.json-b.json.sha256\nwhite/2024/a.json-b.json.sha512\n"
+				       "white/2024/a.json.asc\nwhite/2024/a.json.sha256\n"
+				       "white/2024/a.json.sha512\nwhite/changes.csv\nwhite/index.txt\n");
+			free(out);
+			view_free(v);
+		}
+		world_free(hw);
+	}
 
 	/* before any release, the view is empty and has no folders */
 	int64_t early;
