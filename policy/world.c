@@ -10,6 +10,7 @@
  */
 #include "world.h"
 #include "world_build.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -27,7 +28,10 @@ void *world_alloc(struct world *w, size_t n)
 	n = (n + 15) & ~(size_t)15;
 	if (!b || b->cap - b->used < n) {
 		size_t cap = n > (1u << 20) ? n : (1u << 20);
-		struct arena_block *nb = malloc(sizeof(*nb) + cap);
+		/* a block of 2 MiB or more (the advisories of a big world) is
+		 * backed by huge pages where the kernel can: a few page faults
+		 * instead of thousands when it is first written */
+		struct arena_block *nb = au_alloc_big(sizeof(*nb) + cap);
 		if (!nb)
 			return NULL;
 		nb->next = b;
