@@ -7,8 +7,9 @@
  * ENOENT, never EACCES, and is absent from every listing.
  *
  * Caching: entries, negative entries and attributes are cached by the
- * kernel for fs->timeout (a day by default) and files are opened with
- * keep_cache, so repeated access costs nothing here; the watcher
+ * kernel for fs->timeout (a day by default), files are opened with
+ * keep_cache and directories with cache_readdir (but the root of a shared
+ * mount), so repeated access costs little here; the watcher
  * (mount_watch.c) tells the kernel exactly what changed.  Two races with
  * the watcher are closed here:
  *   - a lookup (or readdirplus) that decided with a snapshot that was
@@ -21,8 +22,10 @@
  *   - stale attributes are not a problem: the kernel drops a getattr
  *     reply that crosses an invalidation (attr_version).
  *
- * Reads: an open file holds the bytes it serves (a document version never
- * changes; generated files are copied at open).  Each read checks that the
+ * Reads: an open file holds the version it serves (a document version
+ * never changes; its bytes are fetched at the first READ, or at open for
+ * a first disclosure, which the ledger hashes; generated files are copied
+ * at open).  Each read checks that the
  * recipient's current view still holds that file in that version (or, for
  * a generated file, with those bytes); if not, the read fails with EIO:
  * read(2) has no "no such file" and the file was visible when opened, but
