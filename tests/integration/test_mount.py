@@ -493,7 +493,8 @@ def assert_follows(root, store, slug, gone=(), appeared=(), limit=LIVE_LIMIT, st
 
     def ok_now():
         return (all(not exists(root / p) for p in gone)
-                and all(exists(root / p) for p in appeared))
+                and all(exists(root / p) for p in appeared)
+                and tree(root) == want)   # also a change with no named path
 
     done, _ = wait_for(ok_now, limit + 1)
     took = time.monotonic() - start
