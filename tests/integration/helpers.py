@@ -6,12 +6,30 @@ import json
 import os
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("ADVISORYFS_BIN", str(ROOT / "build" / "fs" / "advisoryfs"))
 SHARED_CSAF = ROOT.parent / "shared" / "csaf"
 DATA = ROOT / "tests" / "data"
+
+
+def wait_for(pred, timeout, step=0.005):
+    """Poll pred until it returns a true value; returns (value, seconds waited)."""
+    start = time.monotonic()
+    while True:
+        v = pred()
+        el = time.monotonic() - start
+        if v or el > timeout:
+            return v, el
+        time.sleep(step)
+
+
+def wait_until(pred, timeout, step=0.005):
+    """Poll pred until it returns a true value; returns that value (or the
+    last false one at the timeout)."""
+    return wait_for(pred, timeout, step)[0]
 
 
 def csaf_dir():

@@ -15,12 +15,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
-from helpers import BIN
+from helpers import BIN, wait_for  # noqa: F401  (tests import it from here)
 
 FUSERMOUNT = shutil.which("fusermount3")
 SETPRIV = shutil.which("setpriv")
@@ -34,17 +33,6 @@ needs_accounts = [
     pytest.mark.skipif(os.geteuid() != 0, reason="making local accounts needs root"),
     pytest.mark.skipif(SETPRIV is None or USERADD is None, reason="no setpriv or useradd"),
 ]
-
-
-def wait_for(pred, timeout, step=0.005):
-    """Poll pred until it returns a true value; returns (value, seconds waited)."""
-    start = time.monotonic()
-    while True:
-        v = pred()
-        el = time.monotonic() - start
-        if v or el > timeout:
-            return v, el
-        time.sleep(step)
 
 
 class Mount:

@@ -27,13 +27,12 @@ import signal
 import sqlite3
 import subprocess
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
 import pytest
 
-from helpers import BIN, make_doc, ok, run, write_doc
+from helpers import BIN, make_doc, ok, run, wait_until, write_doc
 
 FUSERMOUNT = shutil.which("fusermount3")
 HAVE_FUSE = os.path.exists("/dev/fuse") and FUSERMOUNT is not None
@@ -41,15 +40,6 @@ ROOT = os.geteuid() == 0
 # What a read of a dead FUSE mount may fail with: ENOTCONN once the connection is
 # gone, ECONNABORTED for a request the kernel aborted in flight, EIO.
 DEAD = (errno.ENOTCONN, errno.EIO, errno.ECONNABORTED)
-
-
-def wait_for(pred, timeout, step=0.005):
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() > end:
-            return v
-        time.sleep(step)
 
 
 def one_line_error(p):
@@ -92,7 +82,7 @@ def start_mount(store, mnt):
     err = open(str(mnt) + ".stderr", "w+")
     proc = subprocess.Popen([BIN, "-s", str(store), "mount", str(mnt), "-f"],
                             stdout=subprocess.DEVNULL, stderr=err)
-    if not wait_for(lambda: os.path.ismount(mnt) or proc.poll() is not None, 10) \
+    if not wait_until(lambda: os.path.ismount(mnt) or proc.poll() is not None, 10) \
             or not os.path.ismount(mnt):
         proc.kill()
         proc.wait()
@@ -167,12 +157,12 @@ def test_sigkill_daemon_while_reading(tmp_path, reads_before):
     try:
         for t in threads:
             t.start()
-        assert wait_for(lambda: reads[0] >= reads_before, 30), "the readers did not get going"
+        assert wait_until(lambda: reads[0] >= reads_before, 30), "the readers did not get going"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         killed_at = reads[0]
         # the readers go on against the dead mount for a while
-        assert wait_for(lambda: len(errors) >= 20, 10), "no reader saw the daemon die"
+        assert wait_until(lambda: len(errors) >= 20, 10), "no reader saw the daemon die"
         stop.set()
         for t in threads:
             t.join(timeout=20)

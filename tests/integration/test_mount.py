@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BIN, csaf_dir, make_doc, ok, run, write_doc
+from helpers import BIN, csaf_dir, make_doc, ok, run, wait_for, write_doc
 
 FUSERMOUNT = shutil.which("fusermount3")
 LIVE_LIMIT = 1.0  # SPEC.md section 3: within 1 second
@@ -49,17 +49,6 @@ def iso(t):
 def parse_time(s):
     """Seconds since the epoch of an RFC 3339 time (fractions kept)."""
     return datetime.fromisoformat(re.sub(r"Z$", "+00:00", s)).timestamp()
-
-
-def wait_for(pred, timeout, step=0.005):
-    """Poll pred until it returns a true value; returns (value, seconds waited)."""
-    start = time.monotonic()
-    while True:
-        v = pred()
-        el = time.monotonic() - start
-        if v or el > timeout:
-            return v, el
-        time.sleep(step)
 
 
 def exists(p):

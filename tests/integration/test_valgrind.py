@@ -21,6 +21,7 @@ import time
 import pytest
 
 from helpers import BIN, make_doc, ok, write_doc
+from helpers import wait_until as _wait_until
 
 VALGRIND = shutil.which("valgrind")
 FUSERMOUNT = shutil.which("fusermount3")
@@ -37,13 +38,9 @@ DOCS = (("V-2024-0001", "GREEN", "acme"), ("V-2024-0002", "WHITE", None),
         ("V-2024-0005", "GREEN", "dtc"), ("V-2022-0006", "AMBER", "gov"))
 
 
-def wait_for(pred, timeout, step=0.05):
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() > end:
-            return v
-        time.sleep(step)
+def wait_until(pred, timeout):
+    """helpers.wait_until, polling gently: the daemon runs under valgrind."""
+    return _wait_until(pred, timeout, 0.05)
 
 
 def make_store(tmp_path):
@@ -70,7 +67,7 @@ def test_mount_session_under_valgrind(tmp_path):
            f"--log-file={log}", BIN, "-s", str(store), "mount", str(mnt), "-f"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        assert wait_for(lambda: os.path.ismount(mnt) or proc.poll() is not None, 60), \
+        assert wait_until(lambda: os.path.ismount(mnt) or proc.poll() is not None, 60), \
             "the mount did not come up under valgrind"
         assert os.path.ismount(mnt), proc.stderr.read().decode()
 
@@ -92,7 +89,7 @@ def test_mount_session_under_valgrind(tmp_path):
         held = os.open(gone, os.O_RDONLY)     # open across the withdrawal
         try:
             ok("withdraw", "V-2024-0001", store=store)
-            assert wait_for(lambda: not gone.exists(), 20), "withdrawal not seen"
+            assert wait_until(lambda: not gone.exists(), 20), "withdrawal not seen"
 
             def refused():
                 try:
@@ -102,13 +99,13 @@ def test_mount_session_under_valgrind(tmp_path):
                     return True
             # the page cache is dropped by the watcher's notification, which
             # follows the new snapshot by the time the comparison takes
-            assert wait_for(refused, 20), "a withdrawn document was still served"
+            assert wait_until(refused, 20), "a withdrawn document was still served"
         finally:
             os.close(held)
         f = write_doc(tmp_path / "src" / "new.json", make_doc("V-2024-0007", tlp="GREEN"))
         ok("publish", f, "--concerns", "acme", store=store)
         new = mnt / "acme" / "green" / "2024" / "v-2024-0007.json"
-        assert wait_for(new.exists, 20), "publication not seen"
+        assert wait_until(new.exists, 20), "publication not seen"
         assert new.read_bytes() == f.read_bytes()
         for slug in ("acme", "zcert", "dtc", "gov", "public"):
             for d, _, names in os.walk(mnt / slug):
