@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BIN, ROOT, make_doc, ok, run, write_doc
+from helpers import BIN, ROOT, csaf_dir, make_doc, ok, run, write_doc
 
 FUSERMOUNT = shutil.which("fusermount3")
-SCHEMA_DIR = ROOT.parent / "shared" / "csaf" / "schema"
+SCHEMA_DIR = csaf_dir() / "schema"  # ../shared, else the copies in tests/data
 DISTRIBUTE = ROOT / "scripts" / "distribute"
 CHECKER = ROOT / "scripts" / "check-csaf-tree"
 TLPS = ("white", "green", "amber", "red")
