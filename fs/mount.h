@@ -10,26 +10,24 @@
  *   mount_watch.c  the watcher thread: reload, diff, notify kernel     watch_
  *   mount_tenant.c callers of a shared mount (allow_other): what each
  *                  may see, owners and modes, entry timeouts           tenant_
- *   mount_ledger.c the disclosure ledger: first opens recorded         ledger_
+ *   mount_ledger.c the disclosure ledger: first reads recorded         ledger_
  *
  * Locks (the one place where their order is written down):
  *
  *   dh->lock           one open directory's listing (mount_ops.c)
- *   fh->lock           one open file's bytes, fetched at its first read
  *   fs->ledger.write_lock  the ledger connection, across one transaction
  *   fs->ledger.set_lock    the set of disclosures already recorded
  *   fs->snap_lock      the pointer fs->snap (and so the generation)
  *   snap->lock         the lazily built views of one snapshot
  *   fs->itab.lock      the inode table: hash chains, nlookup, refs
  *   fs->pool.lock      the idle SQLite connections of readers
- *   fs->handles_lock   the list of open file and directory handles
+ *   fs->handles_lock   the list of open directory handles
  *   fs->watch_lock     the watcher's sleep and stop flag
  *
  *   Order: a lock may only be taken while holding locks above it in this
- *   list.  In practice dh->lock, fh->lock and fs->ledger.write_lock are
- *   the only ones ever held while taking another (a readdir resolves and
- *   looks up entries under its directory's lock; a file's first read takes
- *   a pool connection under its lock; a ledger write checks and fills
+ *   list.  In practice dh->lock and fs->ledger.write_lock are the only
+ *   ones ever held while taking another (a readdir resolves and looks up
+ *   entries under its directory's lock; a ledger write checks and fills
  *   the set under the write lock); the others are leaves, held for a few
  *   instructions or, for snap->lock, one view_build().  The write lock is
  *   held across one SQLite transaction (an fsync), never while resolving;
@@ -103,14 +101,21 @@ struct fs_node {
 	struct fs_node *hnext;  /* hash chain: protected by fs->itab.lock */
 	uint64_t nlookup;       /* kernel's lookup count: protected by fs->itab.lock */
 	uint64_t refs;          /* children + pins: protected by fs->itab.lock */
-	/* stored files (documents, signatures), atomics: the version whose size
-	 * and mtime the kernel was last told (0: nothing it still caches), and
-	 * the version whose bytes its page cache may hold */
-	atomic_int_fast64_t seen_version;
-	atomic_int_fast64_t cached_version;
 	/* constant after creation: */
 	struct fs_node *parent; /* NULL for the root; holds a ref on it */
 	uint64_t ino;           /* st_ino: keyed hash, stable across mounts */
+	/*
+	 * A file node stands for one content: the version of a document (its
+	 * bytes, signature and hash lines) or the exact bytes of a generated
+	 * file (a hash of them).  A name whose content changes gets a new node
+	 * (same st_ino), so a node's bytes never change and no handle is
+	 * needed to read them whole (mount_ops.c).  0 for directories.  The
+	 * attributes are those of that content, for a stat through a file
+	 * whose name has moved on.
+	 */
+	uint64_t vkey;
+	int64_t size, mtime;
+	uint32_t mode, uid, gid;
 	unsigned char key[FS_KEY_LEN];
 	struct fs_id id;
 	size_t namelen;
@@ -219,7 +224,7 @@ struct fs {
 	struct fs_pool pool;
 	struct fs_ledger ledger;
 
-	/* open handles the kernel has not released yet, freed at exit if it
+	/* open directory handles the kernel has not released yet, freed at exit if it
 	 * never does (an aborted connection sends no RELEASE): mount_ops.c */
 	pthread_mutex_t handles_lock;
 	void *handles;              /* protected by handles_lock */
@@ -270,8 +275,8 @@ uint64_t snap_gen(struct fs *fs);
 int snap_view(struct fs_snap *s, const char *slug, uint32_t *ret_org, const struct view **ret_v);
 /* Whether id is visible in s; where.  0, -ENOENT, -ENOMEM. */
 int snap_resolve(struct fs *fs, struct fs_snap *s, const struct fs_id *id, struct fs_loc *ret_loc);
-/* Attributes of a resolved node (ino from the node). */
-void snap_attr(const struct fs *fs, struct fs_snap *s, const struct fs_node *n,
+/* Attributes of node id, numbered ino, resolved at loc. */
+void snap_attr(const struct fs *fs, struct fs_snap *s, const struct fs_id *id, uint64_t ino,
 	       const struct fs_loc *loc, struct stat *ret_st);
 /* Parse one name below parent into *ret_id (docbuf holds the docname).
  * Purely syntactic: -ENOENT for a name that cannot exist, -ENOTDIR. */
@@ -284,8 +289,16 @@ void snap_list_free(struct fs_list *l);
 /* Generated content of a file in s (index, changes, hash line, provider
  * metadata, public key): pointer
  * into the view or into buf (at least 256 bytes).  Not for documents. */
-const char *snap_generated(const struct fs_snap *s, const struct fs_node *n,
+const char *snap_generated(const struct fs_snap *s, const struct fs_id *id,
 			   const struct fs_loc *loc, char *buf, size_t buflen, size_t *ret_len);
+/* What the file id resolved at loc holds (struct fs_node's vkey): a
+ * stored file's version id, a hash of a generated file's bytes, 0 for a
+ * directory. */
+uint64_t snap_vkey(const struct fs_snap *s, const struct fs_id *id, const struct fs_loc *loc);
+/* Resolve node n in s and check that its name still holds the node's
+ * content: 0, -ENOENT (not visible), -ESTALE (visible with other
+ * content: a newer node has the name), -ENOMEM. */
+int snap_current(struct fs *fs, struct fs_snap *s, const struct fs_node *n, struct fs_loc *ret_loc);
 /* The world advisory of a resolved FS_FILE node. */
 const struct w_adv *snap_adv(const struct fs_loc *loc);
 
@@ -299,10 +312,10 @@ struct fs_node *itab_node(struct fs *fs, fuse_ino_t ino);
 fuse_ino_t itab_nodeid(const struct fs *fs, const struct fs_node *n);
 /* Make the root node.  0 or -ENOMEM. */
 int itab_make_root(struct fs *fs);
-/* Find or create the child (parent, name) described by id and add one
- * lookup.  0 or -ENOMEM. */
+/* Find or create the child (parent, name) described by id holding the
+ * content vkey with attributes st, and add one lookup.  0 or -ENOMEM. */
 int itab_lookup(struct fs *fs, struct fs_node *parent, const char *name, const struct fs_id *id,
-		struct fs_node **ret_node);
+		uint64_t vkey, const struct stat *st, struct fs_node **ret_node);
 /* The st_ino the child (parent, name) described by id has or would have,
  * without making a node.  0 or -errno. */
 int itab_child_ino(const struct fs *fs, const struct fs_node *parent, const char *name,
@@ -339,14 +352,11 @@ void ledger_checkpoint(struct fs *fs, int final);
 /*
  * Record the disclosure of the document at loc (resolved in s: an
  * FS_FILE of kind VIEW_JSON) with the bytes served, read by uid, unless
- * its recipient already received that version.  Called by open, so before
- * any byte is returned.  0, or -EIO (logged) / -ENOMEM: the open fails.
+ * its recipient already received that version.  Called by read, before
+ * any byte is returned.  0, or -EIO (logged) / -ENOMEM: the read fails.
  */
 int fs_ledger_record(struct fs *fs, const struct fs_snap *s, const struct fs_loc *loc,
 		     const void *bytes, size_t len, uid_t uid);
-/* Whether the recipient of the document at loc already received that
- * version (so opening it again needs no entry and no bytes at open). */
-int fs_ledger_has(struct fs *fs, const struct fs_snap *s, const struct fs_loc *loc);
 
 /* ---- mount_tenant.c ---- */
 void tenant_caller_init(struct fs_caller *c, fuse_req_t req);
@@ -364,7 +374,7 @@ int tenant_may_loc(const struct fs *fs, const struct fs_snap *s, struct fs_calle
 /* Entry timeout (positive and negative) for name under parent. */
 double tenant_entry_timeout(const struct fs *fs, const struct fs_node *parent, const char *name);
 /* Owner, group and mode of a shared mount's node (snap_attr() calls it). */
-void tenant_own(const struct fs *fs, const struct fs_snap *s, const struct fs_node *n,
+void tenant_own(const struct fs *fs, const struct fs_snap *s, const struct fs_id *id,
 		const struct fs_loc *loc, struct stat *st);
 
 /* ---- mount_watch.c ---- */

@@ -6,8 +6,11 @@
  * needs it: the kernel (lookup count, dropped by forget), a child node (a
  * child keeps its parent, so the path above any known node stays known)
  * or the watcher (a pin while it diffs and notifies).  Nodes are found by
- * (parent, name), one path component at a time; nothing here ever builds
- * a path string.
+ * (parent, name, content), one path component at a time; nothing here
+ * ever builds a path string.  A file's name whose content changed (a new
+ * version, a new index.txt) gets a new node beside the old one, which
+ * lives on while the kernel holds it (an open file) and serves nothing
+ * but its own content.
  *
  * A node's st_ino is a keyed hash: HMAC-SHA256 under the store's secret
  * (store_meta_key()) of the parent's key and the name, chained from the
@@ -114,13 +117,13 @@ int itab_init(struct fs_itab *t)
 	return 0;
 }
 
-/* Find (parent, name); called with t->lock held. */
+/* Find (parent, name, vkey); called with t->lock held. */
 static struct fs_node *itab_find_locked(struct fs_itab *t, const struct fs_node *parent,
-					const char *name)
+					const char *name, uint64_t vkey)
 {
 	struct fs_node *n = t->buckets[itab_hash(parent, name) & (t->nbuckets - 1)];
 	for (; n; n = n->hnext)
-		if (n->parent == parent && strcmp(n->name, name) == 0)
+		if (n->parent == parent && n->vkey == vkey && strcmp(n->name, name) == 0)
 			return n;
 	return NULL;
 }
@@ -170,7 +173,7 @@ static void itab_unlink_locked(struct fs_itab *t, struct fs_node *node)
  * Returns NULL on failure (out of memory, or OpenSSL failing).
  */
 static struct fs_node *itab_node_new(const struct fs *fs, struct fs_node *parent, const char *name,
-				     const struct fs_id *id)
+				     const struct fs_id *id, uint64_t vkey, const struct stat *st)
 {
 	size_t nlen = strlen(name);
 	size_t slen = id->type == FS_RECIP ? strlen(id->slug) + 1 : 0;
@@ -183,6 +186,14 @@ static struct fs_node *itab_node_new(const struct fs *fs, struct fs_node *parent
 		return NULL;
 	}
 	n->ino = itab_ino_of(n->key);
+	n->vkey = vkey;
+	if (st) {
+		n->size = (int64_t)st->st_size;
+		n->mtime = (int64_t)st->st_mtim.tv_sec;
+		n->mode = (uint32_t)st->st_mode;
+		n->uid = (uint32_t)st->st_uid;
+		n->gid = (uint32_t)st->st_gid;
+	}
 	n->parent = parent;
 	n->id = *id;
 	n->namelen = nlen;
@@ -207,7 +218,7 @@ static struct fs_node *itab_node_new(const struct fs *fs, struct fs_node *parent
 int itab_make_root(struct fs *fs)
 {
 	struct fs_id id = { .type = fs->as_slug ? FS_RECIP : FS_ROOT, .slug = fs->as_slug };
-	struct fs_node *root = itab_node_new(fs, NULL, "", &id);
+	struct fs_node *root = itab_node_new(fs, NULL, "", &id, 0, NULL);
 	if (!root)
 		return -ENOMEM;
 	root->nlookup = 1; /* the kernel's, never forgotten */
@@ -241,13 +252,13 @@ static void itab_release_locked(struct fs *fs, struct fs_node *n)
 }
 
 int itab_lookup(struct fs *fs, struct fs_node *parent, const char *name, const struct fs_id *id,
-		struct fs_node **ret_node)
+		uint64_t vkey, const struct stat *st, struct fs_node **ret_node)
 {
 	struct fs_itab *t = &fs->itab;
 	struct fs_node *n, *fresh;
 
 	pthread_mutex_lock(&t->lock);
-	n = itab_find_locked(t, parent, name);
+	n = itab_find_locked(t, parent, name, vkey);
 	if (n) {
 		n->nlookup++;
 		pthread_mutex_unlock(&t->lock);
@@ -257,11 +268,11 @@ int itab_lookup(struct fs *fs, struct fs_node *parent, const char *name, const s
 	pthread_mutex_unlock(&t->lock);
 
 	/* the HMAC is computed outside the lock; a racing lookup may win */
-	fresh = itab_node_new(fs, parent, name, id);
+	fresh = itab_node_new(fs, parent, name, id, vkey, st);
 	if (!fresh)
 		return -ENOMEM;
 	pthread_mutex_lock(&t->lock);
-	n = itab_find_locked(t, parent, name);
+	n = itab_find_locked(t, parent, name, vkey);
 	if (!n) {
 		n = fresh;
 		fresh = NULL;

@@ -1,13 +1,13 @@
 /*
  * mount_ledger.c - the disclosure ledger as the mount writes it.
  *
- * The first open of each advisory version by each recipient is written
- * to the ledger (store/ledger.c) before the open succeeds, so before any
- * byte of it can be read; when the entry cannot be written the open fails
- * with EIO (SPEC.md section 4).  Later opens need no entry: a set of the
+ * The first read of each advisory version by each recipient is written
+ * to the ledger (store/ledger.c) before the read returns, so before any
+ * byte of it leaves; when the entry cannot be written the read fails
+ * with EIO (SPEC.md section 4).  Later reads need no entry: a set of the
  * (recipient, version) pairs already recorded, loaded when the mount
- * starts, answers them from memory, and the kernel's page cache (files
- * are opened with keep_cache) serves the reads.
+ * starts, answers them from memory, and the kernel's page cache serves
+ * most of them without asking (mount_ops.c).
  *
  * Only documents (<name>.json) count.  .sha256, .sha512 and .asc hold a
  * hash of the document or a signature over it, index.txt and changes.csv
@@ -17,12 +17,12 @@
  * One writable connection, opened after the daemon forks (a SQLite
  * connection must not cross fork()), serialised by write_lock and held
  * across one BEGIN IMMEDIATE transaction; the set has its own lock, taken
- * for a few instructions, so that opens of recorded documents never wait
+ * for a few instructions, so that reads of recorded documents never wait
  * for a write.  Other processes (other mounts of the same store) may
  * record the same pair meanwhile: the store checks again inside the
  * transaction, so the ledger holds each pair once whatever the set says.
  *
- * The entry is on disk (synchronous=FULL) when the open returns.  That
+ * The entry is on disk (synchronous=FULL) when the read returns.  That
  * costs an fsync per first disclosure; docs/LEDGER.md has the figures.
  *
  * Checkpoints: when the store has a signing key (`advisoryfs key`), the
@@ -74,7 +74,7 @@ static int ledger_set_has(const struct fs_ledger *lg, int64_t org_id, int64_t ve
 }
 
 /* Add the pair (kept at most half full).  set_lock held.  0 or -ENOMEM;
- * a set that cannot grow only costs a transaction on the next open. */
+ * a set that cannot grow only costs a transaction on the next first read. */
 static int ledger_set_add(struct fs_ledger *lg, int64_t org_id, int64_t version_id)
 {
 	if (ledger_set_has(lg, org_id, version_id))
@@ -190,17 +190,6 @@ static char *ledger_rules(const struct fs_snap *s, const struct fs_loc *loc)
 	return b;
 }
 
-int fs_ledger_has(struct fs *fs, const struct fs_snap *s, const struct fs_loc *loc)
-{
-	struct fs_ledger *lg = &fs->ledger;
-	int has;
-
-	pthread_mutex_lock(&lg->set_lock);
-	has = ledger_set_has(lg, s->w->orgs[loc->org].id, snap_adv(loc)->version_id);
-	pthread_mutex_unlock(&lg->set_lock);
-	return has;
-}
-
 int fs_ledger_record(struct fs *fs, const struct fs_snap *s, const struct fs_loc *loc,
 		     const void *bytes, size_t len, uid_t uid)
 {
@@ -217,8 +206,7 @@ int fs_ledger_record(struct fs *fs, const struct fs_snap *s, const struct fs_loc
 	if (has)
 		return 0;
 	if (!bytes) {
-		/* the caller relied on fs_ledger_has(): the set only grows, so
-		 * this cannot happen; no entry, no bytes */
+		/* cannot happen (the caller always has them); no entry, no bytes */
 		fs_log(fs, FUSE_LOG_ERR, "ledger: '%s' %s to %s: bytes not read", a->tracking_id,
 		       a->version, o->slug);
 		return -EIO;

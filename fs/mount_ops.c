@@ -22,23 +22,29 @@
  *   - stale attributes are not a problem: the kernel drops a getattr
  *     reply that crosses an invalidation (attr_version).
  *
- * Reads: an open file holds the version it serves (a document version
- * never changes; its bytes are fetched at the first READ, or at open for
- * a first disclosure, which the ledger hashes; generated files are copied
- * at open).  Each read checks that the
- * recipient's current view still holds that file in that version (or, for
- * a generated file, with those bytes); if not, the read fails with EIO:
- * read(2) has no "no such file" and the file was visible when opened, but
- * no byte of a revoked file may leave after the revocation.  The kernel's
- * cached pages of such a file are dropped by the watcher; before reading
- * from its cache the kernel asks for the attributes through the open
- * file, which then fail with EIO too (a stat by name gives ENOENT).
+ * Files are not opened here: OPEN is answered ENOSYS, after which the
+ * kernel opens every file of the mount without asking and sends no
+ * RELEASE either (with the page cache kept), so a file read from the
+ * kernel's cache costs no request at all.  What a handle would give, a
+ * file that does not change under its reader, comes from the nodes: a
+ * file node holds one content (mount_inode.c, snap_current()), and a new
+ * version or a new index.txt is a new node under the same name.  A READ
+ * serves the bytes of its node's content, checked against the current
+ * view: a node whose name was revoked or moved on to other content fails
+ * with EIO (read(2) has no "no such file" and the file was visible when
+ * opened, but no byte of a revoked file may leave after the revocation),
+ * so a reader gets one version whole or an error, never parts of two.
+ * The kernel's cached pages of such a node are dropped by the watcher.
+ * A stat through such a file still describes what was opened, uncached
+ * (like an unlinked open file); a stat by name gives ENOENT or the new
+ * node.  A document's bytes are fetched for each READ the kernel sends
+ * (one per file for most: reads from its page cache send none).
  *
  * A shared mount (-o allow_other) answers the names under its root per
  * caller and gives the kernel zero entry timeouts for them; owners and
- * modes make the kernel refuse the rest (mount_tenant.c).  Opening a
- * document records its first disclosure to the recipient in the ledger
- * before the open succeeds (mount_ledger.c).
+ * modes make the kernel refuse the rest (mount_tenant.c).  The first read
+ * of a document records its first disclosure to the recipient in the
+ * ledger before any byte is returned (mount_ledger.c).
  *
  * Sections: helpers, entries, attributes, directories, files, extended
  * attributes, the ops table.
@@ -58,28 +64,9 @@ static const char fsop_xa_rules[] = "user.advisoryfs.rules";
 static const char fsop_xa_basis[] = "user.advisoryfs.basis";
 static const char fsop_xa_dist[] = "user.advisoryfs.dist";   /* view_dist_json() */
 
-/*
- * An open file.  Reference counted: the kernel sends RELEASE as soon as it
- * has taken the reply of the last READ, which can be before the thread
- * that sent that reply returns from writev(); a read holds a reference.
- */
-/* Every open handle is on fs->handles until released (see fsop_release_all). */
+/* Every open directory is on fs->handles until released (see fsop_release_all). */
 struct fsop_handle {
 	struct fsop_handle *prev, *next;  /* protected by fs->handles_lock */
-	int isdir;
-};
-
-struct fsop_fh {
-	struct fsop_handle h;       /* first: the list links */
-	atomic_uint refs;
-	struct fs_node *node;       /* kept by the kernel while the file is open */
-	atomic_uint_fast64_t gen;   /* generation at the last successful check */
-	int64_t version_id;         /* documents and signatures */
-	pthread_mutex_t lock;       /* protects data of a stored file until it is fetched */
-	char *data;                 /* what the file serves; owned; a stored file's
-				     * bytes are fetched at the first READ */
-	size_t len;                 /* its length (a stored file's size at open) */
-	struct stat st;             /* its attributes when it was opened */
 };
 
 /* An open directory. */
@@ -93,9 +80,8 @@ struct fsop_dh {
 /* ---- helpers ---------------------------------------------------------------------------- */
 
 /* Put h on the list of open handles (before the reply that hands it out). */
-static void fsop_handle_link(struct fs *fs, struct fsop_handle *h, int isdir)
+static void fsop_handle_link(struct fs *fs, struct fsop_handle *h)
 {
-	h->isdir = isdir;
 	pthread_mutex_lock(&fs->handles_lock);
 	h->prev = NULL;
 	h->next = fs->handles;
@@ -135,13 +121,6 @@ static int fsop_is_stored(const struct fs_node *n)
 	return n->id.type == FS_FILE && (n->id.kind == VIEW_JSON || n->id.kind == VIEW_ASC);
 }
 
-/* The kernel is about to cache n's size and mtime as they are at loc. */
-static void fsop_note_seen(struct fs_node *n, const struct fs_loc *loc)
-{
-	if (fsop_is_stored(n))
-		atomic_store(&n->seen_version, snap_adv(loc)->version_id);
-}
-
 /* ---- entries ---------------------------------------------------------------------------- */
 
 /*
@@ -172,10 +151,12 @@ static int fsop_entry(struct fs *fs, struct fs_snap *s, struct fs_caller *c,
 		return 0;
 	if (r)
 		return r;
-	if ((r = itab_lookup(fs, parent, name, &id, &n)))
+	/* the attributes first: a new node keeps those of its content (its
+	 * st_ino, a keyed hash, is computed only when the node is new) */
+	snap_attr(fs, s, &id, 0, &loc, &e->attr);
+	if ((r = itab_lookup(fs, parent, name, &id, snap_vkey(s, &id, &loc), &e->attr, &n)))
 		return r;
-	snap_attr(fs, s, n, &loc, &e->attr);
-	fsop_note_seen(n, &loc);
+	e->attr.st_ino = (ino_t)n->ino;
 	e->ino = itab_nodeid(fs, n);
 	return 0;
 }
@@ -226,23 +207,6 @@ static void fsop_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_d
 
 /* ---- attributes ------------------------------------------------------------------------- */
 
-/* The attributes an open handle of n was opened with: 0, or -ENOENT. */
-static int fsop_open_attr(struct fs *fs, const struct fs_node *n, struct stat *ret_st)
-{
-	int r = -ENOENT;
-	pthread_mutex_lock(&fs->handles_lock);
-	for (const struct fsop_handle *h = fs->handles; h; h = h->next) {
-		const struct fsop_fh *fh = (const struct fsop_fh *)h;
-		if (!h->isdir && fh->node == n) {
-			*ret_st = fh->st;
-			r = 0;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&fs->handles_lock);
-	return r;
-}
-
 static void fsop_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = fsop_fs(req);
@@ -250,23 +214,30 @@ static void fsop_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	struct fs_snap *s = snap_get(fs);
 	struct fs_loc loc;
 	struct stat st;
-	int r = snap_resolve(fs, s, &n->id, &loc);
+	int r = snap_current(fs, s, n, &loc);
 
-	/* through an open file (the kernel asks before reading from its
-	 * cache): a revoked file's reads fail with EIO, as in fsop_read() */
-	if (r == -ENOENT && fi)
-		r = -EIO;
-	/* fstat(2) of a file opened before it was revoked (the kernel passes
-	 * no handle then): like an unlinked open file, it still describes
-	 * what was opened, uncached; its reads fail all the same.  Nobody
-	 * else reaches the node: its name is gone from the kernel. */
-	if (r == -ENOENT && fsop_open_attr(fs, n, &st) == 0) {
+	(void)fi;
+	if ((r == -ENOENT || r == -ESTALE) && n->vkey) {
+		/* a file whose name was revoked or holds other content now: only
+		 * an open file still reaches this node (the watcher took it from
+		 * the kernel's names), and, like an unlinked open file, it still
+		 * describes what was opened, uncached; its reads fail with EIO */
+		memset(&st, 0, sizeof(st));
+		st.st_ino = (ino_t)n->ino;
+		st.st_mode = (mode_t)n->mode;
+		st.st_nlink = 1;
+		st.st_uid = (uid_t)n->uid;
+		st.st_gid = (gid_t)n->gid;
+		st.st_size = (off_t)n->size;
+		st.st_blksize = 4096;
+		st.st_blocks = (blkcnt_t)((n->size + 511) / 512);
+		st.st_mtim.tv_sec = (time_t)n->mtime;
+		st.st_atim = st.st_ctim = st.st_mtim;
 		fuse_reply_attr(req, &st, 0);
 	} else if (r) {
-		fuse_reply_err(req, -r);
+		fuse_reply_err(req, r == -ESTALE ? ENOENT : -r);
 	} else {
-		snap_attr(fs, s, n, &loc, &st);
-		fsop_note_seen(n, &loc);
+		snap_attr(fs, s, &n->id, n->ino, &loc, &st);
 		fuse_reply_attr(req, &st, fs->timeout);
 	}
 	snap_put(s);
@@ -323,7 +294,7 @@ static void fsop_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	 * mount, whose names depend on who reads them */
 	fi->cache_readdir = fi->keep_cache = !(fs->shared && n == fs->root);
 	fi->fh = (uint64_t)(uintptr_t)dh;
-	fsop_handle_link(fs, &dh->h, 1);
+	fsop_handle_link(fs, &dh->h);
 	if (fuse_reply_open(req, fi) != 0) {
 		fsop_handle_unlink(fs, &dh->h);
 		snap_list_free(&dh->list);
@@ -474,28 +445,26 @@ static void fsop_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
 
 /* ---- files ------------------------------------------------------------------------------ */
 
-static void fsop_fh_free(struct fsop_fh *fh)
+/*
+ * OPEN: not implemented, on purpose (see the file-top comment).  Writes
+ * never get here (the mount is read-only) and the kernel's permission
+ * check on the owners and modes came first; the checks a handle would
+ * carry are made by every READ.
+ */
+static void fsop_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	pthread_mutex_destroy(&fh->lock);
-	free(fh->data);
-	free(fh);
-}
-
-static void fsop_fh_put(struct fsop_fh *fh)
-{
-	if (!fh || atomic_fetch_sub(&fh->refs, 1) != 1)
-		return;
-	fsop_fh_free(fh);
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, ENOSYS);
 }
 
 /*
- * Fetch the stored bytes of fh's version (fh->lock held, or fh not yet
- * shared) through a pooled connection.  They must be as long as the size
- * the kernel was given at open.  0 or -EIO (logged).
+ * The stored bytes of node n (a document or signature: its version's)
+ * through a pooled connection, as long as the size the kernel was given.
+ * The caller frees *ret.  0 or -EIO (logged).
  */
-static int fsop_fh_fetch(struct fs *fs, struct fsop_fh *fh)
+static int fsop_fetch(struct fs *fs, const struct fs_node *n, char **ret, size_t *ret_len)
 {
-	const struct fs_node *n = fh->node;
 	struct store *st = NULL;
 	char *b = NULL;
 	size_t len = 0;
@@ -503,184 +472,71 @@ static int fsop_fh_fetch(struct fs *fs, struct fsop_fh *fh)
 
 	if (mount_pool_get(fs, &st))
 		return -EIO;
-	r = store_version_bytes(st, fh->version_id, n->id.kind == VIEW_ASC, &b, &len);
+	r = store_version_bytes(st, (int64_t)n->vkey, n->id.kind == VIEW_ASC, &b, &len);
 	if (r)
-		fs_log(fs, FUSE_LOG_ERR, "reading version %lld of '%s': %s",
-		       (long long)fh->version_id, n->name, store_errmsg(st));
+		fs_log(fs, FUSE_LOG_ERR, "reading version %llu of '%s': %s",
+		       (unsigned long long)n->vkey, n->name, store_errmsg(st));
 	mount_pool_put(fs, st);
-	if (!r && len != fh->len) {
-		fs_log(fs, FUSE_LOG_ERR, "version %lld of '%s': %zu bytes stored, %zu expected",
-		       (long long)fh->version_id, n->name, len, fh->len);
+	if (!r && len != (size_t)n->size) {
+		fs_log(fs, FUSE_LOG_ERR, "version %llu of '%s': %zu bytes stored, %lld expected",
+		       (unsigned long long)n->vkey, n->name, len, (long long)n->size);
 		r = -EIO;
 	}
 	if (r) {
 		free(b);
 		return -EIO;
 	}
-	fh->data = b;
+	*ret = b;
+	*ret_len = len;
 	return 0;
 }
 
 /*
- * Fill fh with what the file serves in snapshot s at loc (fh->st already
- * set): for a document or signature its version, and its bytes only when
- * now is needed (first a document's first disclosure to its recipient,
- * whose ledger entry holds their hash; otherwise the first READ fetches
- * them, and an open the kernel serves from its page cache costs no store
- * read); for a generated file a copy of its content.  0 or -errno.
+ * READ: the bytes of the node's content, if its name still holds that
+ * content for this caller (else EIO).  A document's first read by its
+ * recipient is recorded in the ledger, with the hash of the bytes, before
+ * any of them is returned; no entry, no bytes (SPEC.md section 4).
  */
-static int fsop_fh_fill(struct fs *fs, struct fs_snap *s, const struct fs_loc *loc,
-			struct fsop_fh *fh)
-{
-	const struct fs_node *n = fh->node;
-
-	if (fsop_is_stored(n)) {
-		fh->version_id = snap_adv(loc)->version_id;
-		fh->len = (size_t)fh->st.st_size;
-		if (n->id.kind == VIEW_JSON && !fs_ledger_has(fs, s, loc))
-			return fsop_fh_fetch(fs, fh);
-		return 0;
-	}
-	char buf[256];
-	size_t len;
-	const char *c = snap_generated(s, n, loc, buf, sizeof(buf), &len);
-	if (!(fh->data = malloc(len ? len : 1)))
-		return -ENOMEM;
-	if (len)
-		memcpy(fh->data, c, len);
-	fh->len = len;
-	return 0;
-}
-
-static void fsop_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct fs *fs = fsop_fs(req);
-	struct fs_node *n = itab_node(fs, ino);
-	struct fsop_fh *fh;
-	struct fs_snap *s;
-	struct fs_loc loc;
-	struct fs_caller c;
-	int r;
-
-	if (fsop_is_dir(n)) {
-		fuse_reply_err(req, EISDIR);
-		return;
-	}
-	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	if (!(fh = calloc(1, sizeof(*fh)))) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	atomic_init(&fh->refs, 1);
-	pthread_mutex_init(&fh->lock, NULL);
-	fh->node = n;
-	tenant_caller_init(&c, req);
-	s = snap_get(fs);
-	atomic_init(&fh->gen, s->gen);
-	r = snap_resolve(fs, s, &n->id, &loc);
-	/* the kernel's permission check came first; this one holds even if not */
-	if (!r && !tenant_may_loc(fs, s, &c, n, &loc))
-		r = -ENOENT;
-	if (!r) {
-		snap_attr(fs, s, n, &loc, &fh->st);
-		r = fsop_fh_fill(fs, s, &loc, fh);
-	}
-	/* a document's first disclosure to its recipient is in the ledger
-	 * before the open succeeds, so before any byte can be read; no entry,
-	 * no bytes (SPEC.md section 4) */
-	/* a new version arrived after the kernel cached this file's size (the
-	 * watcher has not told it yet): serving the new bytes under the old
-	 * size would hand out a torn document, so the open fails instead; it
-	 * succeeds again once the kernel has dropped or refreshed the size */
-	if (!r && fsop_is_stored(n)) {
-		int64_t seen = atomic_load(&n->seen_version);
-		if (seen && seen != fh->version_id)
-			r = -EIO;
-	}
-	if (!r && n->id.type == FS_FILE && n->id.kind == VIEW_JSON &&
-	    fs_ledger_record(fs, s, &loc, fh->data, fh->len, c.uid))
-		r = -EIO;
-	snap_put(s);
-	tenant_caller_release(&c);
-	if (r) {
-		fsop_fh_put(fh);
-		fuse_reply_err(req, -r);
-		return;
-	}
-	/* a version's bytes never change: keep the page cache when it holds
-	 * this version (or generated content the watcher keeps current) */
-	fi->keep_cache = !fsop_is_stored(n) ||
-			 atomic_exchange(&n->cached_version, fh->version_id) == fh->version_id;
-	fi->fh = (uint64_t)(uintptr_t)fh;
-	fsop_handle_link(fs, &fh->h, 0);
-	if (fuse_reply_open(req, fi) != 0) {
-		fsop_handle_unlink(fs, &fh->h);
-		fsop_fh_put(fh);
-	}
-}
-
-/* Whether fh may still serve its bytes under snapshot s: 0 or -EIO. */
-static int fsop_fh_check(struct fs *fs, struct fs_snap *s, const struct fsop_fh *fh)
-{
-	const struct fs_node *n = fh->node;
-	struct fs_loc loc;
-	char buf[256];
-	size_t len;
-
-	if (snap_resolve(fs, s, &n->id, &loc))
-		return -EIO;
-	if (fsop_is_stored(n))
-		return snap_adv(&loc)->version_id == fh->version_id ? 0 : -EIO;
-	const char *c = snap_generated(s, n, &loc, buf, sizeof(buf), &len);
-	return len == fh->len && (!len || memcmp(c, fh->data, len) == 0) ? 0 : -EIO;
-}
-
 static void fsop_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
 	struct fs *fs = fsop_fs(req);
-	struct fsop_fh *fh = (struct fsop_fh *)(uintptr_t)fi->fh;
+	struct fs_node *n = itab_node(fs, ino);
 	struct fs_snap *s = snap_get(fs);
-	int r = 0;
+	struct fs_caller c;
+	struct fs_loc loc;
+	char buf[256], *data = NULL;
+	const char *p = NULL;
+	size_t len = 0;
+	int r;
 
-	(void)ino;
-	atomic_fetch_add(&fh->refs, 1);
-	if (atomic_load(&fh->gen) != s->gen) {
-		r = fsop_fh_check(fs, s, fh);
-		if (r)
-			fs_log(fs, FUSE_LOG_DEBUG, "read of '%s' refused: no longer visible",
-			       fh->node->name);
-		else
-			atomic_store(&fh->gen, s->gen);
+	(void)fi;
+	tenant_caller_init(&c, req);
+	r = fsop_is_dir(n) ? -EISDIR : snap_current(fs, s, n, &loc);
+	/* the kernel's permission check came first; this one holds even if not */
+	if (!r && !tenant_may_loc(fs, s, &c, n, &loc))
+		r = -ENOENT;
+	if (r == -ENOENT || r == -ESTALE) {
+		fs_log(fs, FUSE_LOG_DEBUG, "read of '%s' refused: no longer visible", n->name);
+		r = -EIO;
 	}
-	snap_put(s);
-	if (!r && fsop_is_stored(fh->node)) {
-		pthread_mutex_lock(&fh->lock);
-		if (!fh->data)
-			r = fsop_fh_fetch(fs, fh);
-		pthread_mutex_unlock(&fh->lock);
+	if (!r && fsop_is_stored(n)) {
+		r = fsop_fetch(fs, n, &data, &len);
+		if (!r && n->id.kind == VIEW_JSON && fs_ledger_record(fs, s, &loc, data, len, c.uid))
+			r = -EIO;
+		p = data;
+	} else if (!r) {
+		p = snap_generated(s, &n->id, &loc, buf, sizeof(buf), &len);
 	}
-	if (r) {
+	if (r)
 		fuse_reply_err(req, -r);
-	} else if (off < 0 || (uint64_t)off >= fh->len) {
+	else if (off < 0 || (uint64_t)off >= len)
 		fuse_reply_buf(req, NULL, 0);
-	} else {
-		size_t n = fh->len - (size_t)off;
-		fuse_reply_buf(req, fh->data + off, n < size ? n : size);
-	}
-	fsop_fh_put(fh);
-}
-
-static void fsop_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct fsop_fh *fh = (struct fsop_fh *)(uintptr_t)fi->fh;
-	(void)ino;
-	fsop_handle_unlink(fsop_fs(req), &fh->h);
-	fsop_fh_put(fh);
-	fuse_reply_err(req, 0);
+	else
+		fuse_reply_buf(req, p + off, len - (size_t)off < size ? len - (size_t)off : size);
+	free(data);
+	snap_put(s);
+	tenant_caller_release(&c);
 }
 
 /*
@@ -693,14 +549,10 @@ void fsop_release_all(struct fs *fs)
 	struct fsop_handle *h = fs->handles, *next;
 	for (; h; h = next) {
 		next = h->next;
-		if (h->isdir) {
-			struct fsop_dh *dh = (struct fsop_dh *)h;
-			snap_list_free(&dh->list);
-			pthread_mutex_destroy(&dh->lock);
-			free(dh);
-		} else {
-			fsop_fh_free((struct fsop_fh *)h);
-		}
+		struct fsop_dh *dh = (struct fsop_dh *)h;
+		snap_list_free(&dh->list);
+		pthread_mutex_destroy(&dh->lock);
+		free(dh);
 	}
 	fs->handles = NULL;
 }
@@ -841,7 +693,6 @@ const struct fuse_lowlevel_ops fsop_ops = {
 	.releasedir = fsop_releasedir,
 	.open = fsop_open,
 	.read = fsop_read,
-	.release = fsop_release,
 	.getxattr = fsop_getxattr,
 	.listxattr = fsop_listxattr,
 };

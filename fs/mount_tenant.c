@@ -132,7 +132,7 @@ double tenant_entry_timeout(const struct fs *fs, const struct fs_node *parent, c
 
 /* ---- attributes ------------------------------------------------------------------------- */
 
-void tenant_own(const struct fs *fs, const struct fs_snap *s, const struct fs_node *n,
+void tenant_own(const struct fs *fs, const struct fs_snap *s, const struct fs_id *id,
 		const struct fs_loc *loc, struct stat *st)
 {
 	uid_t uid = fs->uid;
@@ -141,7 +141,7 @@ void tenant_own(const struct fs *fs, const struct fs_snap *s, const struct fs_no
 
 	if (!fs->shared)
 		return;
-	if (n->id.type == FS_ROOT) {
+	if (id->type == FS_ROOT) {
 		/* how many organisations there are is nobody's business */
 		st->st_nlink = 1;
 		return;

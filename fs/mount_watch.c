@@ -30,10 +30,13 @@
  *   - a node that stopped being visible: fuse_lowlevel_notify_inval_inode
  *     (drops cached pages, so an open file cannot serve them from the page
  *     cache) and fuse_lowlevel_notify_delete on its name;
- *   - a node whose size, mtime, link count, owner, mode or content
- *     changed (a new version of a document: same path, same inode, new
- *     bytes; index.txt, changes.csv, directories whose listing changed;
- *     an organisation bound to other accounts): inval_inode;
+ *   - a file node whose name now holds other content (a new version of
+ *     a document, a new index.txt or changes.csv: a new node under the
+ *     same name and st_ino): inval_inode (its pages) and inval_entry on
+ *     its name, so the next lookup finds the new node;
+ *   - a node whose size, mtime, link count, owner or mode changed
+ *     (directories whose listing changed, an organisation bound to other
+ *     accounts): inval_inode;
  *   - a directory's names that appeared: inval_entry, to drop the
  *     negative dentries the kernel may cache for them.
  * -ENOENT from a notification only means the kernel had nothing cached.
@@ -136,15 +139,9 @@ static void watch_send(struct fs *fs, const struct watch_queue *q)
 				r = fuse_lowlevel_notify_inval_entry(fs->se, note->parent,
 								     note->name, note->len);
 			break;
-		case WATCH_INVAL_INODE: {
+		case WATCH_INVAL_INODE:
 			r = fuse_lowlevel_notify_inval_inode(fs->se, note->child, 0, 0);
-			/* the kernel holds neither size nor pages of it now (the
-			 * node is pinned, so the pointer is valid) */
-			struct fs_node *nd = itab_node(fs, note->child);
-			atomic_store(&nd->seen_version, 0);
-			atomic_store(&nd->cached_version, 0);
 			break;
-		}
 		}
 		/* ENOENT: nothing cached; ENOTEMPTY: a directory's dentry was
 		 * invalidated but still had children (they have their own
@@ -199,26 +196,6 @@ static int watch_cmp_ent(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Whether a file's content differs between two snapshots where it is visible in both. */
-static int watch_content_differs(const struct fs_snap *o, const struct fs_snap *nw,
-				 const struct fs_node *node, const struct fs_loc *lo,
-				 const struct fs_loc *ln)
-{
-	char bo[256], bn[256];
-	size_t lenA, lenB;
-
-	/* a version's bytes, signature and hashes never change, and a node
-	 * names one file name: the version decides all four kinds */
-	if (node->id.type == FS_FILE)
-		return snap_adv(lo)->version_id != snap_adv(ln)->version_id;
-	if (node->id.type != FS_INDEX && node->id.type != FS_CHANGES &&
-	    node->id.type != FS_PROVIDER && node->id.type != FS_PGPKEY)
-		return 0;
-	const char *a = snap_generated(o, node, lo, bo, sizeof(bo), &lenA);
-	const char *b = snap_generated(nw, node, ln, bn, sizeof(bn), &lenB);
-	return lenA != lenB || (lenA && memcmp(a, b, lenA) != 0);
-}
-
 /*
  * Names a directory node gained from o to nw go to q as inval_entry (their
  * negative dentries).  Returns 1 when the listing changed at all, 0 when
@@ -257,18 +234,22 @@ out:
 	return r;
 }
 
-/* What the kernel must be told about one node it holds. */
+/*
+ * What the kernel must be told about one node it holds.  A file node
+ * holds one content (snap_current()): it is "current" in a snapshot when
+ * its name is visible there with that content.
+ */
 static void watch_diff_node(struct fs *fs, struct fs_snap *o, struct fs_snap *nw,
 			    struct fs_node *node, struct watch_queue *q)
 {
 	fuse_ino_t id = itab_nodeid(fs, node);
 	struct fs_loc lo, ln;
 	struct stat so, sn;
-	int ro = snap_resolve(fs, o, &node->id, &lo);
-	int rn = snap_resolve(fs, nw, &node->id, &ln);
+	int ro = snap_current(fs, o, node, &lo);
+	int rn = snap_current(fs, nw, node, &ln);
 	int changed = 0;
 
-	if ((ro && ro != -ENOENT) || (rn && rn != -ENOENT)) {
+	if ((ro && ro != -ENOENT && ro != -ESTALE) || (rn && rn != -ENOENT && rn != -ESTALE)) {
 		/* could not tell (out of memory): assume everything changed */
 		watch_push(q, WATCH_INVAL_INODE, 0, id, NULL, 0);
 		if (node->parent)
@@ -277,24 +258,33 @@ static void watch_diff_node(struct fs *fs, struct fs_snap *o, struct fs_snap *nw
 		return;
 	}
 	if (rn) {
+		/* gone, or its name holds other content (a new version, a new
+		 * index.txt: a new node): drop its pages, so that a file open
+		 * on it cannot serve them, and its name, so that the next
+		 * lookup finds what is there now.  Once stale, a node stays
+		 * stale and is not told again. */
 		if (!ro && node->parent) {
 			watch_push(q, WATCH_INVAL_INODE, 0, id, NULL, 0);
-			watch_push(q, WATCH_DELETE, itab_nodeid(fs, node->parent), id, node->name,
-				   node->namelen);
+			if (rn == -ESTALE)
+				watch_push(q, WATCH_INVAL_ENTRY, itab_nodeid(fs, node->parent), 0,
+					   node->name, node->namelen);
+			else
+				watch_push(q, WATCH_DELETE, itab_nodeid(fs, node->parent), id,
+					   node->name, node->namelen);
 		}
 		return;
 	}
-	snap_attr(fs, nw, node, &ln, &sn);
+	snap_attr(fs, nw, &node->id, node->ino, &ln, &sn);
 	if (ro) {
 		changed = 1; /* visible again under a node the kernel kept */
 	} else {
-		snap_attr(fs, o, node, &lo, &so);
-		/* owner and mode too: a binding changed (mount_tenant.c), and the
-		 * kernel checks permissions on the attributes it caches */
+		/* same content; owner and mode may differ: a binding changed
+		 * (mount_tenant.c), and the kernel checks permissions on the
+		 * attributes it caches; a directory's size and times */
+		snap_attr(fs, o, &node->id, node->ino, &lo, &so);
 		changed = so.st_size != sn.st_size || so.st_mtime != sn.st_mtime ||
 			  so.st_nlink != sn.st_nlink || so.st_uid != sn.st_uid ||
-			  so.st_gid != sn.st_gid || so.st_mode != sn.st_mode ||
-			  watch_content_differs(o, nw, node, &lo, &ln);
+			  so.st_gid != sn.st_gid || so.st_mode != sn.st_mode;
 	}
 	if (S_ISDIR(sn.st_mode)) {
 		int lr = watch_diff_listing(fs, o, nw, node, q);

@@ -201,14 +201,17 @@ def test_entry_exists_before_the_first_byte(store, mounts):
     assert store.sql("SELECT count(*) FROM ledger").strip() == "0"
     fd = os.open(m.mnt / "acme" / rel, os.O_RDONLY)
     try:
-        # opened, not a byte read: the entry is already committed, visible to
-        # another process
-        rows = store.sql("SELECT recipient, tracking_id FROM ledger").split()
-        data = b""
+        # opened, not read: nothing disclosed, nothing recorded
+        assert store.sql("SELECT count(*) FROM ledger").strip() == "0"
+        first = os.read(fd, 1)
+        # one byte read: the entry is already committed, visible to another
+        # process, with the hash of every byte of the version
+        rows = store.sql("SELECT recipient, tracking_id, hex(sha256) FROM ledger").split()
+        data = first
         while chunk := os.read(fd, 65536):
             data += chunk
         tid = json.loads(data)["document"]["tracking"]["id"]
-        assert rows == [f"acme|{tid}"]
+        assert rows == [f"acme|{tid}|{hashlib.sha256(data).hexdigest().upper()}"]
     finally:
         os.close(fd)
 

@@ -219,10 +219,10 @@ class World:
                 self.docs[json.loads(f.read_bytes())["document"]["tracking"]["id"]] = f
 
     def publish(self, tid, tlp, concerns=None, initial="2024-03-01T10:00:00Z", current=None,
-                version="1.0.0", signature=False, extra=()):
+                version="1.0.0", signature=False, extra=(), pad=0):
         f = write_doc(self.dir / "src" / f"{tid}-{version}.json",
                       make_doc(tid, version=version, tlp=tlp, initial=initial,
-                               current=current, title=f"Advisory {tid}"))
+                               current=current, title=f"Advisory {tid}", pad=pad))
         args = ["publish", f]
         if concerns:
             args += ["--concerns", concerns]
@@ -715,6 +715,70 @@ def test_live_new_version_replaces(world, mounts, tmp_path):
         assert p.returncode == 0
     finally:
         c.close()
+
+
+def read_rest(fd, off):
+    """Read fd from off to its end; (bytes, errno of the read that failed or None)."""
+    data = b""
+    while True:
+        try:
+            chunk = os.pread(fd, 1 << 20, off + len(data))
+        except OSError as e:
+            return data, e.errno
+        if not chunk:
+            return data, None
+        data += chunk
+
+
+def test_open_file_keeps_one_version(world, mounts, tmp_path):
+    """A file open across a new version and a withdrawal gives bytes of the
+    version it was opened on, or EIO: never a mix of two versions, though no
+    handle holds it (the mount answers no OPEN; its node holds one version,
+    mount_ops.c).  fstat through it still describes what was opened."""
+    tid = "BIG-2024-0001"
+    old = world.publish(tid, tlp="GREEN", concerns="acme", pad=700_000).read_bytes()
+    m = mounts(world.store, tmp_path / "mnt")
+    f = doc_path(m.mnt / "acme", tid, "green", 2024)
+    assert os.stat(f).st_size == len(old) > 640 * 1024   # several READs
+    fd = os.open(f, os.O_RDONLY)
+    try:
+        head = os.pread(fd, 4096, 0)
+        assert head == old[:4096]
+        ino = os.fstat(fd).st_ino
+        new = world.publish(tid, tlp="GREEN", concerns="acme", version="2.0.0",
+                            current="2024-04-01T10:00:00Z", pad=700_001).read_bytes()
+
+        def by_name():
+            try:
+                return f.read_bytes() == new
+            except OSError as e:
+                assert e.errno == errno.EIO   # opened on 1.0.0, read after the switch
+                return False
+
+        done, took = wait_for(by_name, LIVE_LIMIT + 1)
+        assert done, f"new version not served after {took:.2f}s"
+        st = os.stat(f)
+        assert (st.st_size, st.st_ino) == (len(new), ino)
+        # the old file: the rest of 1.0.0 as far as the kernel still had it,
+        # then EIO; not a byte of 2.0.0
+        rest, err = read_rest(fd, 4096)
+        assert head + rest == old[:4096 + len(rest)]
+        assert err == errno.EIO or head + rest == old
+        assert err == errno.EIO, "the old version's uncached bytes were served"
+        assert os.fstat(fd).st_size == len(old)
+        # withdrawn: the name goes, the open file describes what it was
+        fd2 = os.open(f, os.O_RDONLY)
+        try:
+            assert os.pread(fd2, 10, 0) == new[:10]
+            ok("withdraw", tid, store=world.store)
+            gone, took = wait_for(lambda: not os.path.exists(f), LIVE_LIMIT + 1)
+            assert gone, f"withdrawn document still there after {took:.2f}s"
+            assert os.fstat(fd2).st_size == len(new)
+            assert read_rest(fd2, 0) == (b"", errno.EIO)
+        finally:
+            os.close(fd2)
+    finally:
+        os.close(fd)
 
 
 def test_live_embargo_ends_without_store_change(world, mounts, tmp_path):
