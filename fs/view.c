@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,16 +215,42 @@ static int gen_dir(struct view *v, struct view_dir *d, uint32_t first, uint32_t 
 }
 
 /*
+ * Check the file names of the folder docs[0..n) and sort them if need be:
+ * 1 when each one sorts before the next without being a prefix of it
+ * (what view_print() needs), else 0.
+ */
+static int sort_folder(const struct world *w, struct view_doc *docs, size_t n)
+{
+	int sorted = 1, before = 1;
+	for (size_t i = 1; i < n && sorted; i++) {
+		const char *x = w->advs[docs[i - 1].adv].filename, *y = w->advs[docs[i].adv].filename;
+		if (au_name_before(x, y))
+			continue;
+		before = 0;
+		sorted = strcmp(x, y) <= 0;
+	}
+	if (sorted)
+		return before;
+	qsort_r(docs, n, sizeof(*docs), cmp_doc, (void *)w);
+	for (size_t i = 1; i < n; i++)
+		if (!au_name_before(w->advs[docs[i - 1].adv].filename, w->advs[docs[i].adv].filename))
+			return 0;
+	return 1;
+}
+
+/*
  * Sort v->docs by (dir, year, file name): a stable distribution into the
  * (dir, year) folders, then a sort of each folder only if its file names
  * are not in order already.  They usually are: the world is in tracking
  * id order, which is file name order for ids in one style, so a build
  * costs a pass instead of n log n comparisons that each chase two
- * advisories.  Returns 0 or -ENOMEM.
+ * advisories.  The same pass finds whether v->names_ordered holds.
+ * Returns 0 or -ENOMEM.
  */
 static int sort_docs(struct view *v, unsigned ymin, unsigned ymax)
 {
 	const struct world *w = v->w;
+	v->names_ordered = 1;
 	if (v->ndocs < 2)
 		return 0;
 	size_t span = ymax - ymin + 1, nb = VIEW_NDIRS * span;
@@ -242,55 +269,116 @@ static int sort_docs(struct view *v, unsigned ymin, unsigned ymax)
 		const struct view_doc *d = &v->docs[i];
 		out[start[d->dir * span + (d->year - ymin)]++] = *d;
 	}
-	/* start[b] is now the end of folder b, and the start of folder b + 1 */
-	for (size_t b = 0, lo = 0; b < nb; lo = start[b++]) {
-		for (size_t i = lo + 1; i < start[b]; i++)
-			if (strcmp(w->advs[out[i - 1].adv].filename, w->advs[out[i].adv].filename) > 0) {
-				qsort_r(out + lo, start[b] - lo, sizeof(*out), cmp_doc, (void *)w);
-				break;
-			}
-	}
+	/* start[b] is now the end of folder b, and the start of folder b + 1;
+	 * a folder of a world whose file names are all in order is in order */
+	for (size_t b = 0, lo = 0; b < nb && !w->filenames_ordered; lo = start[b++])
+		if (!sort_folder(w, out + lo, start[b] - lo))
+			v->names_ordered = 0;
 	free(start);
 	free(v->docs);
 	v->docs = out;
 	return 0;
 }
 
-/* Advisories [lo, hi) of w decided for ctx, the permitted ones into out[0..n). */
-struct decide_job {
+/*
+ * The advisories are decided in chunks of DECIDE_CHUNK, taken in turn by
+ * the threads that decide (the caller's, and for a large world one more):
+ * whichever thread runs takes the next chunk, so a helper that starts
+ * late costs nothing, and the permitted ones of chunk c go to
+ * out[c * DECIDE_CHUNK..] (ndocs[c] of them), to be moved together in
+ * chunk order afterwards: the same docs in the same order as one loop.
+ */
+#define DECIDE_CHUNK 4096u
+struct decide_work {
 	const struct policy *p;
 	const struct pol_rctx *ctx;
 	const struct world *w;
-	uint32_t lo, hi;
 	struct view_doc *out;
-	uint32_t n;
-	unsigned ymin, ymax;        /* year range of out */
+	uint32_t *ndocs;            /* per chunk */
+	uint32_t nchunks;
+	atomic_uint next;           /* the next chunk to take */
+};
+
+/* What one thread found in the chunks it decided. */
+struct decide_job {
+	struct decide_work *work;
+	unsigned ymin, ymax;        /* year range of its docs */
+	int64_t mtime[VIEW_NDIRS];  /* newest current_release in each folder, or 0 */
 };
 
 /* From this many advisories on, a view is decided in two threads. */
 #define VIEW_PARALLEL_MIN 32768
 
-static void decide_range(struct decide_job *j)
+static void decide_chunks(struct decide_job *j)
 {
-	for (uint32_t i = j->lo; i < j->hi; i++) {
-		struct view_doc *d = &j->out[j->n];
-		policy_decide(j->p, j->ctx, i, &d->dec);
-		if (!d->dec.permit)
-			continue;
-		int y = au_year(j->w->advs[i].initial_release);
-		d->adv = i;
-		d->year = (uint16_t)(y < 0 ? 0 : y > 9999 ? 9999 : y);
-		d->dir = (uint8_t)tlp_dir(j->w->advs[i].tlp);
-		j->ymin = d->year < j->ymin ? d->year : j->ymin;
-		j->ymax = d->year > j->ymax ? d->year : j->ymax;
-		j->n++;
+	struct decide_work *k = j->work;
+	const struct w_adv *advs = k->w->advs;
+	unsigned c;
+	while ((c = atomic_fetch_add(&k->next, 1)) < k->nchunks) {
+		uint32_t lo = c * DECIDE_CHUNK, n = 0;
+		uint32_t hi = k->w->nadvs - lo > DECIDE_CHUNK ? lo + DECIDE_CHUNK : k->w->nadvs;
+		struct view_doc *out = k->out + lo;
+		for (uint32_t i = lo; i < hi; i++) {
+			struct view_doc *d = &out[n];
+			policy_decide(k->p, k->ctx, i, &d->dec);
+			if (!d->dec.permit)
+				continue;
+			int y = au_year(advs[i].initial_release);
+			d->adv = i;
+			d->year = (uint16_t)(y < 0 ? 0 : y > 9999 ? 9999 : y);
+			d->dir = (uint8_t)tlp_dir(advs[i].tlp);
+			j->ymin = d->year < j->ymin ? d->year : j->ymin;
+			j->ymax = d->year > j->ymax ? d->year : j->ymax;
+			int64_t rel = advs[i].current_release;
+			j->mtime[d->dir] = rel > j->mtime[d->dir] ? rel : j->mtime[d->dir];
+			n++;
+		}
+		k->ndocs[c] = n;
 	}
 }
 
 static void *decide_thread(void *arg)
 {
-	decide_range(arg);
+	decide_chunks(arg);
 	return NULL;
+}
+
+/*
+ * Decide every advisory of v's world for ctx into v->docs (v->ndocs),
+ * in world order; the year range and the folders' times into *ret.
+ * 0 or -ENOMEM.
+ */
+static int decide_all(struct view *v, const struct policy *p, const struct pol_rctx *ctx,
+		      struct decide_job *ret)
+{
+	const struct world *w = v->w;
+	struct decide_work work = { p, ctx, w, v->docs, NULL, 0, 0 };
+	struct decide_job one = { &work, 9999, 0, { 0 } }, two = one;
+	work.nchunks = (w->nadvs + DECIDE_CHUNK - 1) / DECIDE_CHUNK;
+	if (!(work.ndocs = calloc(work.nchunks + 1, sizeof(*work.ndocs))))
+		return -ENOMEM;
+	atomic_init(&work.next, 0);
+	pthread_t helper;
+	int par = w->nadvs >= VIEW_PARALLEL_MIN &&
+		  pthread_create(&helper, NULL, decide_thread, &two) == 0;
+	decide_chunks(&one);
+	if (par) {
+		pthread_join(helper, NULL);
+		one.ymin = two.ymin < one.ymin ? two.ymin : one.ymin;
+		one.ymax = two.ymax > one.ymax ? two.ymax : one.ymax;
+		for (int dir = 0; dir < VIEW_NDIRS; dir++)
+			one.mtime[dir] = two.mtime[dir] > one.mtime[dir] ? two.mtime[dir] : one.mtime[dir];
+	}
+	v->ndocs = 0;
+	for (uint32_t c = 0; c < work.nchunks; c++) {
+		if (c * DECIDE_CHUNK != v->ndocs)
+			memmove(v->docs + v->ndocs, v->docs + c * DECIDE_CHUNK,
+				work.ndocs[c] * sizeof(*v->docs));
+		v->ndocs += work.ndocs[c];
+	}
+	free(work.ndocs);
+	*ret = one;
+	return 0;
 }
 
 int view_build(const struct policy *p, const struct world *w, uint32_t org, int64_t t,
@@ -315,29 +403,9 @@ int view_build_opts(const struct policy *p, const struct world *w, uint32_t org,
 		goto fail;
 
 	policy_rctx_init(p, w, org, t, &ctx);
-	/* the second half of a large world is decided in a second thread, into
-	 * the second half of docs, then moved up behind the first: the same
-	 * docs in the same order as one loop */
-	struct decide_job one = { p, &ctx, w, 0, w->nadvs, v->docs, 0, 9999, 0 }, two;
-	pthread_t helper;
-	int par = 0;
-	if (w->nadvs >= VIEW_PARALLEL_MIN) {
-		two = one;
-		two.lo = one.hi = w->nadvs / 2;
-		two.out = v->docs + two.lo;
-		par = pthread_create(&helper, NULL, decide_thread, &two) == 0;
-		if (!par)
-			one.hi = w->nadvs;
-	}
-	decide_range(&one);
-	if (par) {
-		pthread_join(helper, NULL);
-		memmove(v->docs + one.n, two.out, two.n * sizeof(*v->docs));
-		one.n += two.n;
-		one.ymin = two.ymin < one.ymin ? two.ymin : one.ymin;
-		one.ymax = two.ymax > one.ymax ? two.ymax : one.ymax;
-	}
-	v->ndocs = one.n;
+	struct decide_job one;
+	if ((r = decide_all(v, p, &ctx, &one)))
+		goto fail;
 	unsigned ymin = one.ymin, ymax = one.ymax;
 	if ((r = sort_docs(v, ymin, ymax)))
 		goto fail;
@@ -363,14 +431,8 @@ int view_build_opts(const struct policy *p, const struct world *w, uint32_t org,
 	if (flags & VIEW_NAMES_ONLY) {
 		/* no index.txt or changes.csv, but the folders' times all the same */
 		for (int dir = 0; dir < VIEW_NDIRS; dir++) {
-			struct view_dir *vd = &v->dirs[dir];
-			for (uint32_t yi = vd->first_year; yi < vd->first_year + vd->nyears; yi++)
-				for (uint32_t i = v->years[yi].first;
-				     i < v->years[yi].first + v->years[yi].count; i++) {
-					int64_t rel = w->advs[v->docs[i].adv].current_release;
-					vd->mtime = rel > vd->mtime ? rel : vd->mtime;
-				}
-			v->mtime = vd->mtime > v->mtime ? vd->mtime : v->mtime;
+			v->dirs[dir].mtime = one.mtime[dir];
+			v->mtime = one.mtime[dir] > v->mtime ? one.mtime[dir] : v->mtime;
 		}
 		*ret_view = v;
 		return 0;
@@ -742,14 +804,27 @@ int view_doc_find(const struct view *v, int year_idx, const char *filename)
 	return -1;
 }
 
+/* A world built without digests has NULL for them: all zero. */
+static const unsigned char no_hash[64];
+
+static const unsigned char *adv_sha256(const struct w_adv *a)
+{
+	return a->sha256 ? a->sha256 : no_hash;
+}
+
+static const unsigned char *adv_sha512(const struct w_adv *a)
+{
+	return a->sha512 ? a->sha512 : no_hash;
+}
+
 size_t view_hash_line(const struct view *v, uint32_t doc, int kind, char *buf, size_t buflen)
 {
 	const struct w_adv *a = &v->w->advs[v->docs[doc].adv];
 	char hex[129];
 	if (kind == VIEW_SHA256)
-		au_hex(a->sha256, 32, hex);
+		au_hex(adv_sha256(a), 32, hex);
 	else
-		au_hex(a->sha512, 64, hex);
+		au_hex(adv_sha512(a), 64, hex);
 	int n = snprintf(buf, buflen, "%s  %s\n", hex, a->filename);
 	return n < 0 || (size_t)n >= buflen ? 0 : (size_t)n;
 }
@@ -780,7 +855,9 @@ int64_t view_file_size(const struct view *v, uint32_t doc, int kind)
  * suffixes ("" < ".asc" < ".sha256" < ".sha512").  The last step needs
  * every file name to sort before the next one of its year without being a
  * prefix of it, which CSAF file names ([+-a-z0-9_] and ".json") always
- * satisfy; view_print() checks it and sorts the paths when it does not hold.
+ * satisfy; view_build() checks it (v->names_ordered, for free when the
+ * world vouches for its file names) and view_print() sorts the paths when
+ * it does not hold.
  */
 struct lister {
 	FILE *f;
@@ -793,29 +870,6 @@ struct lister {
 	char **paths;               /* collect mode (NULL f): copies, to be sorted */
 	size_t npaths, cap_paths;
 };
-
-/* Whether file name x sorts before y and is not a prefix of it. */
-static int name_before(const char *x, const char *y)
-{
-	while (*x && *x == *y) {
-		x++;
-		y++;
-	}
-	return *x && (unsigned char)*x < (unsigned char)*y;
-}
-
-static int paths_in_order(const struct view *v)
-{
-	const struct world *w = v->w;
-	for (uint32_t yi = 0; yi < v->nyears; yi++) {
-		const struct view_year *y = &v->years[yi];
-		for (uint32_t i = y->first + 1; i < y->first + y->count; i++)
-			if (!name_before(w->advs[v->docs[i - 1].adv].filename,
-					 w->advs[v->docs[i].adv].filename))
-				return 0;
-	}
-	return 1;
-}
 
 /* Print a JSON string of len bytes with the escapes JSON requires. */
 static void json_strn(FILE *f, const char *s, size_t len)
@@ -907,31 +961,83 @@ static int lister_path2(struct lister *l, const char *a, const char *b)
 	return lister_emit(l, al + bl);
 }
 
+static const char *const list_sfx[] = { "", ".asc", ".sha256", ".sha512" };
+static const size_t list_sfxlen[] = { 0, 4, 7, 7 };
+
+/*
+ * The lines of one document straight into l->out (plain output; the
+ * caller made sure that 4 * (len + 8) bytes fit in it): the path of len
+ * bytes in path (without the suffix), then the path with each suffix.  A
+ * year holds tens of thousands of these lines, each a copy of the first
+ * with another ending.
+ */
+static void lister_doc(struct lister *l, const char *path, size_t len, int has_sig)
+{
+	if (LISTER_OUT - l->nout < 4 * (len + 8))
+		lister_flush(l);
+	char *p = l->out + l->nout, *first = p;
+	memcpy(p, path, len);
+	p += len;
+	*p++ = '\n';
+	for (int k = 1; k < 4; k++) {
+		if (k == 1 && !has_sig)
+			continue;
+		memcpy(p, first, len);
+		p += len;
+		memcpy(p, list_sfx[k], list_sfxlen[k]);
+		p += list_sfxlen[k];
+		*p++ = '\n';
+	}
+	l->n += has_sig ? 4 : 3;
+	l->nout = (size_t)(p - l->out);
+}
+
+/*
+ * Ask for the advisory of docs[i + LIST_AHEAD] and then the name of
+ * docs[i + LIST_AHEAD / 2] before the listing reads them: a folder's
+ * advisories lie far apart in the world, and the listing would otherwise
+ * wait for memory twice per document (its advisory, then its name).
+ */
+#define LIST_AHEAD 16
+static inline void list_prefetch(const struct w_adv *advs, const struct view_doc *docs,
+				 uint32_t i, uint32_t end)
+{
+	if (i + LIST_AHEAD < end)
+		__builtin_prefetch(&advs[docs[i + LIST_AHEAD].adv].filename);
+	if (i + LIST_AHEAD / 2 < end)
+		__builtin_prefetch(advs[docs[i + LIST_AHEAD / 2].adv].filename);
+}
+
 /* The paths of one TLP folder: its years with their documents, then the
  * two generated files. */
 static int list_dir(struct lister *l, const struct view *v, int dir)
 {
-	static const char *const sfx[] = { "", ".asc", ".sha256", ".sha512" };
-	static const size_t sfxlen[] = { 0, 4, 7, 7 };
 	const struct view_dir *vd = &v->dirs[dir];
 	const char *name = dir_names[dir];
 	size_t nlen = strlen(name);
+	/* plain output goes straight into the output buffer */
+	int direct = l->f && !l->json && l->out;
 	int r;
 	for (uint32_t yi = vd->first_year; yi < vd->first_year + vd->nyears; yi++) {
 		const struct view_year *y = &v->years[yi];
 		for (uint32_t i = y->first; i < y->first + y->count; i++) {
 			const struct w_adv *a = &v->w->advs[v->docs[i].adv];
+			list_prefetch(v->w->advs, v->docs, i, y->first + y->count);
 			size_t flen = strlen(a->filename), base = nlen + 1 + 5 + flen;
 			if ((r = lister_room(l, base + 8)))
 				return r;
 			memcpy(l->buf, name, nlen);
 			l->buf[nlen] = '/';
 			put_path(l->buf + nlen + 1, y->year, a->filename, flen);
+			if (direct && 4 * (base + 8) <= LISTER_OUT) {
+				lister_doc(l, l->buf, base, a->has_signature);
+				continue;
+			}
 			for (int k = 0; k < 4; k++) {
 				if (k == 1 && !a->has_signature)
 					continue;
-				memcpy(l->buf + base, sfx[k], sfxlen[k]);
-				if ((r = lister_emit(l, base + sfxlen[k])))
+				memcpy(l->buf + base, list_sfx[k], list_sfxlen[k]);
+				if ((r = lister_emit(l, base + list_sfxlen[k])))
 					return r;
 			}
 		}
@@ -996,7 +1102,7 @@ static int print_paths(const struct view *v, FILE *f, int json)
 	/* without the buffer (out of memory), each line is written by itself */
 	if (!json)
 		l.out = malloc(LISTER_OUT);
-	if (paths_in_order(v)) {
+	if (v->names_ordered) {
 		r = list_paths(&l, v);
 		goto out;
 	}
@@ -1042,7 +1148,7 @@ int view_print(const struct view *v, const struct policy *p, int json, FILE *f)
 		const struct view_doc *d = &v->docs[i];
 		const struct w_adv *a = &w->advs[d->adv];
 		char hex[65], path[320];
-		au_hex(a->sha256, 32, hex);
+		au_hex(adv_sha256(a), 32, hex);
 		snprintf(path, sizeof(path), "%s/%04u/%s", dir_names[d->dir], d->year, a->filename);
 		fputs(i ? "," : "", f);
 		fprintf(f, "{\"path\":");

@@ -113,6 +113,9 @@ struct view {
 	char *pgp_key;              /* the armoured public key it holds */
 	size_t pgp_key_len;
 	int64_t pgp_mtime;          /* the key's creation time */
+	/* set by view_build(): every file name sorts before the next one of
+	 * its year without being a prefix of it (view_print() relies on it) */
+	int names_ordered;
 };
 
 /*

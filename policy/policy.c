@@ -1261,8 +1261,12 @@ static int compile_rule(struct cc *c, const cJSON *j, struct pol_rule *r)
 	}
 	r->first = p->nclauses;
 	r->nclauses = d.n;
-	for (uint32_t i = 0; i < d.n; i++)
+	r->all_must = r->all_mustnot = ~(uint64_t)0;
+	for (uint32_t i = 0; i < d.n; i++) {
+		r->all_must &= d.c[i].must;
+		r->all_mustnot &= d.c[i].mustnot;
 		p->clauses[p->nclauses++] = d.c[i];
+	}
 	dnf_free(&d);
 	return 0;
 }

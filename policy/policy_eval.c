@@ -275,6 +275,9 @@ void policy_decide(const struct policy *p, const struct pol_rctx *ctx, uint32_t 
 			const struct pol_rule *ru = &p->rules[r];
 			const struct pol_clause *k = p->clauses + ru->first;
 			int match = 0;
+			if ((f & ru->all_must & known) != (ru->all_must & known) ||
+			    (f & ru->all_mustnot & known))
+				continue; /* no clause can hold */
 			for (uint32_t i = 0; i < ru->nclauses && !match; i++) {
 				uint64_t must = k[i].must, mustnot = k[i].mustnot;
 				if ((f & must & known) != (must & known) || (f & mustnot & known))

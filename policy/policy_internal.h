@@ -128,6 +128,11 @@ struct pol_rule {
 	int64_t from, until;     /* validity, inclusive; AU_T_MIN/AU_T_MAX open */
 	struct pol_node *when;   /* NULL: always */
 	uint32_t first, nclauses; /* range of policy.clauses */
+	/* the fact bits every one of its clauses requires set, and clear: a
+	 * decision whose facts miss one of them needs no look at the clauses
+	 * (a rule expanded to 46 clauses, each with personal data, is one
+	 * test for an advisory without) */
+	uint64_t all_must, all_mustnot;
 };
 
 struct pol_named {

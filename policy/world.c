@@ -19,6 +19,7 @@
 struct arena_block {
 	struct arena_block *next;
 	size_t used, cap;
+	void *adopted;              /* memory handed over by world_adopt(), or NULL */
 	_Alignas(16) unsigned char data[];
 };
 
@@ -27,16 +28,18 @@ void *world_alloc(struct world *w, size_t n)
 	struct arena_block *b = w->arena;
 	n = (n + 15) & ~(size_t)15;
 	if (!b || b->cap - b->used < n) {
-		size_t cap = n > (1u << 20) ? n : (1u << 20);
-		/* a block of 2 MiB or more (the advisories of a big world) is
-		 * backed by huge pages where the kernel can: a few page faults
-		 * instead of thousands when it is first written */
+		/* blocks of AU_BIG (2 MiB) or more are backed by huge pages
+		 * where the kernel can: a page fault per block instead of one
+		 * per 4 KiB when it is first written */
+		size_t cap = AU_BIG - sizeof(struct arena_block);
+		cap = n > cap ? n : cap;
 		struct arena_block *nb = au_alloc_big(sizeof(*nb) + cap);
 		if (!nb)
 			return NULL;
 		nb->next = b;
 		nb->used = 0;
 		nb->cap = cap;
+		nb->adopted = NULL;
 		w->arena = b = nb;
 	}
 	void *p = b->data + b->used;
@@ -52,6 +55,25 @@ char *world_strdup(struct world *w, const char *s)
 	if (p)
 		memcpy(p, s, n);
 	return p;
+}
+
+int world_adopt(struct world *w, void *p)
+{
+	struct arena_block *b = malloc(sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->used = b->cap = 0;
+	b->adopted = p;
+	/* behind the block world_alloc() is filling, which stays first */
+	struct arena_block *head = w->arena;
+	if (head) {
+		b->next = head->next;
+		head->next = b;
+	} else {
+		b->next = NULL;
+		w->arena = b;
+	}
+	return 0;
 }
 
 struct world *world_new(void)
@@ -71,6 +93,7 @@ void world_free(struct world *w)
 	struct arena_block *b = w->arena;
 	while (b) {
 		struct arena_block *next = b->next;
+		free(b->adopted);
 		free(b);
 		b = next;
 	}
@@ -89,6 +112,7 @@ struct world *world_derive(struct world *base, int64_t asof)
 	w->orgs = base->orgs;
 	w->norgs = base->norgs;
 	w->nadvs = base->nadvs;
+	w->filenames_ordered = base->filenames_ordered;
 	w->advs = world_alloc(w, (base->nadvs ? base->nadvs : 1) * sizeof(*w->advs));
 	if (!w->advs)
 		goto fail;

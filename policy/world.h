@@ -66,30 +66,39 @@ struct w_share {
 	int64_t at;         /* when the special case was recorded */
 };
 
+/*
+ * What a decision and a view read of every advisory comes first, so that
+ * it shares a cache line or two: policy_decide() and view_build() go
+ * through every advisory of the world.  The rest follows.
+ */
 struct w_adv {
-	int64_t id;             /* store advisory id */
-	int64_t version_id;     /* store version id of the version in force */
-	const char *tracking_id;
-	const char *version;
+	int64_t initial_release;
+	int64_t current_release;
+	int64_t embargo_until;  /* AU_T_MIN: no embargo */
+	int64_t withdrawn_at;   /* AU_T_MAX: not withdrawn */
+	uint64_t sectors;       /* concerned sectors */
 	const char *filename;   /* CSAF section 5.1 name, with .json */
-	const char *title;
+	uint32_t nconcerns;
+	uint32_t nshares;
 	uint8_t tlp;            /* enum csaf_tlp, never CSAF_TLP_NONE */
 	uint8_t status;         /* enum csaf_status */
 	uint8_t personal_data;
 	uint8_t impact_significant;
 	uint8_t has_signature;
-	int64_t initial_release, current_release;
-	int64_t embargo_until;  /* AU_T_MIN: no embargo */
-	int64_t withdrawn_at;   /* AU_T_MAX: not withdrawn */
+	uint32_t *concerns;     /* concerned organisations (indices), sorted */
+	struct w_share *shares; /* sorted by org */
+	int64_t id;             /* store advisory id */
+	int64_t version_id;     /* store version id of the version in force */
+	const char *tracking_id;
+	const char *version;
+	const char *title;
 	int64_t size;           /* bytes of the document */
 	int64_t sig_size;       /* bytes of the .asc, 0 if none */
-	unsigned char sha256[32];
-	unsigned char sha512[64];
-	uint64_t sectors;       /* concerned sectors */
-	uint32_t *concerns;     /* concerned organisations (indices), sorted */
-	uint32_t nconcerns;
-	struct w_share *shares; /* sorted by org */
-	uint32_t nshares;
+	/* the document's digests, 32 and 64 bytes, kept apart from the array
+	 * (a lean world has none: all zero); NULL in worlds built without
+	 * them, which readers take as all zero */
+	const unsigned char *sha256;
+	const unsigned char *sha512;
 };
 
 struct world {
@@ -98,6 +107,10 @@ struct world {
 	uint32_t norgs;
 	struct w_adv *advs;     /* sorted by tracking id */
 	uint32_t nadvs;
+	/* set by a builder that checked it: the file names of advs[] are in
+	 * strcmp order too, none a prefix of the next (so a view's folders,
+	 * subsequences of advs[], need no sort and no check); 0: unknown */
+	int filenames_ordered;
 	void *arena;            /* private to the builder */
 	/* private to world.c: references (the owner's and those of worlds
 	 * derived from this one), and for a derived world (world_derive())

@@ -19,6 +19,13 @@ struct world *world_new(void);
 /* Zeroed memory owned by the world; NULL on out of memory. */
 void *world_alloc(struct world *w, size_t n);
 char *world_strdup(struct world *w, const char *s);
+/*
+ * Hand p (from malloc() or au_alloc_big()) to w, which frees it with
+ * itself: for arrays a builder filled before the world took them (the
+ * store's scans run in threads of their own).  0, or -ENOMEM and p is
+ * still the caller's.
+ */
+int world_adopt(struct world *w, void *p);
 
 /*
  * A copy of base at asof that may be patched where withdrawals and shares

@@ -280,6 +280,8 @@ static int open_failure(struct store *st, const char *path, int r)
 	return seterr(st, r, "%s: cannot open the store: %s", path, keep);
 }
 
+static int row_sink_register(sqlite3 *db); /* the world snapshot's scans */
+
 int store_open(const char *path, int flags, struct store **ret_st)
 {
 	struct store *st = calloc(1, sizeof(*st));
@@ -324,6 +326,10 @@ int store_open(const char *path, int flags, struct store **ret_st)
 	}
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	sqlite3_extended_result_codes(st->db, 1);
+	if ((rc = row_sink_register(st->db)) != SQLITE_OK) {
+		r = sql_err(st, rc, path);
+		goto fail;
+	}
 
 	int64_t app = 0, uv = 0;
 	if ((r = pragma_int(st, "PRAGMA application_id", &app)) ||
@@ -1319,20 +1325,22 @@ static int cmp_pair(const void *a, const void *b)
 }
 
 /*
- * Build an idmap in the world's arena from n (id, index) pairs held in
- * pairs[2n] (reordered).  Ids spanning at most four times n (plus a little)
+ * Build an idmap in the world's arena that maps ids[i] to first + i, for
+ * i < n (ids unique).  Ids spanning at most four times n (plus a little)
  * get the dense table, which costs 4 bytes per id of the span; others are
- * sorted, which they usually are already.  0 or -ENOMEM.
+ * sorted (id, index) pairs, which usually are in order already.  0 or
+ * -ENOMEM.
  */
-static int idmap_build(struct world *w, int64_t *pairs, uint32_t n, struct idmap *ret)
+static int idmap_build(struct world *w, const int64_t *ids, uint32_t n, uint32_t first,
+		       struct idmap *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	if (!n)
 		return 0;
-	int64_t lo = pairs[0], hi = pairs[0];
+	int64_t lo = ids[0], hi = ids[0];
 	for (uint32_t i = 1; i < n; i++) {
-		lo = pairs[2 * i] < lo ? pairs[2 * i] : lo;
-		hi = pairs[2 * i] > hi ? pairs[2 * i] : hi;
+		lo = ids[i] < lo ? ids[i] : lo;
+		hi = ids[i] > hi ? ids[i] : hi;
 	}
 	/* the span in unsigned arithmetic: ids may be any int64 */
 	uint64_t span = (uint64_t)hi - (uint64_t)lo;
@@ -1343,23 +1351,30 @@ static int idmap_build(struct world *w, int64_t *pairs, uint32_t n, struct idmap
 			return -ENOMEM;
 		memset(ret->dense, 0xff, ret->ndense * sizeof(uint32_t)); /* W_NONE */
 		for (uint32_t i = 0; i < n; i++)
-			ret->dense[pairs[2 * i] - lo] = (uint32_t)pairs[2 * i + 1];
+			ret->dense[(uint64_t)ids[i] - (uint64_t)lo] = first + i;
 		return 0;
 	}
-	for (uint32_t i = 1; i < n; i++)
-		if (pairs[2 * i] < pairs[2 * (i - 1)]) {
-			qsort(pairs, n, 2 * sizeof(int64_t), cmp_pair);
-			break;
-		}
+	int64_t *pairs = malloc(2 * (size_t)n * sizeof(*pairs));
 	ret->ids = world_alloc(w, n * sizeof(int64_t));
 	ret->idx = world_alloc(w, n * sizeof(uint32_t));
-	if (!ret->ids || !ret->idx)
+	if (!pairs || !ret->ids || !ret->idx) {
+		free(pairs);
 		return -ENOMEM;
+	}
+	int sorted = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		pairs[2 * i] = ids[i];
+		pairs[2 * i + 1] = first + i;
+		sorted = sorted && (i == 0 || ids[i - 1] < ids[i]);
+	}
+	if (!sorted)
+		qsort(pairs, n, 2 * sizeof(int64_t), cmp_pair);
 	for (uint32_t i = 0; i < n; i++) {
 		ret->ids[i] = pairs[2 * i];
 		ret->idx[i] = (uint32_t)pairs[2 * i + 1];
 	}
 	ret->n = n;
+	free(pairs);
 	return 0;
 }
 
@@ -1393,6 +1408,126 @@ static char *pool_strn(struct world *w, struct strpool *sp, const unsigned char 
 	return p;
 }
 
+/*
+ * Scans hand their rows to C through an SQL function instead of being
+ * stepped through: "SELECT count(advisoryfs_row(?1, a, b, ...)) FROM t"
+ * runs a whole scan in one sqlite3_step() and calls the sink bound to ?1
+ * (sqlite3_bind_pointer()) with each row's values.  Reading 100,000 rows
+ * one sqlite3_step() and one sqlite3_column_*() call per value at a time
+ * costs about half as much again as the scan itself.
+ */
+#define ROW_SINK_FN "advisoryfs_row"
+#define ROW_SINK_TYPE "advisoryfs_row_sink"
+struct row_sink {
+	/* one row's values; SQLITE_OK, or an error code that ends the scan */
+	int (*row)(void *arg, sqlite3_value **v);
+	void *arg;
+	int nargs;                  /* values per row */
+};
+
+static void row_sink_call(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct row_sink *rs = sqlite3_value_pointer(argv[0], ROW_SINK_TYPE);
+	if (!rs || argc - 1 != rs->nargs) {
+		sqlite3_result_error(ctx, ROW_SINK_FN ": not called by a scan", -1);
+		return;
+	}
+	int rc = rs->row(rs->arg, argv + 1);
+	if (rc == SQLITE_NOMEM)
+		sqlite3_result_error_nomem(ctx);
+	else if (rc != SQLITE_OK)
+		sqlite3_result_error_code(ctx, rc);
+}
+
+/* Make the sink function known to db (every connection that loads a
+ * world: the store's and the scans' own).  A SQLite result code. */
+static int row_sink_register(sqlite3 *db)
+{
+	/* direct only: no view or trigger of a store file can call it */
+	return sqlite3_create_function_v2(db, ROW_SINK_FN, -1, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+					  NULL, row_sink_call, NULL, NULL, NULL);
+}
+
+/*
+ * Run sql, whose one result is count(advisoryfs_row(?1, <nargs values>)),
+ * with each row to row(arg, values).  A SQLite result code: SQLITE_DONE
+ * when the scan is complete.
+ */
+static int scan_rows(sqlite3 *db, const char *sql, int nargs,
+		     int (*row)(void *arg, sqlite3_value **v), void *arg)
+{
+	struct row_sink rs = { row, arg, nargs };
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_pointer(s, 1, &rs, ROW_SINK_TYPE, NULL);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = SQLITE_DONE;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The integer of v, or dflt for NULL (SQL's open ends). */
+static int64_t val_time(sqlite3_value *v, int64_t dflt)
+{
+	return sqlite3_value_type(v) == SQLITE_NULL ? dflt : sqlite3_value_int64(v);
+}
+
+/*
+ * Vocabulary indices of the role or sector names a scan reads, remembered
+ * by a hash of their bytes: tens of thousands of rows name a few roles or
+ * sectors, and the policy finds a name by comparing it with each entry of
+ * its vocabulary.  A slot holds the policy's own string, so a hit is the
+ * same name: the same index.
+ */
+#define VOCAB_SLOTS 64
+struct vocab_memo {
+	const struct policy *p;
+	int roles;                  /* role names, else sector names */
+	struct vocab_slot {
+		const char *name;       /* NULL: empty */
+		int len;
+		int idx;
+	} slot[VOCAB_SLOTS];
+};
+
+static void vocab_init(struct vocab_memo *m, const struct policy *p, int roles)
+{
+	memset(m, 0, sizeof(*m));
+	m->p = p;
+	m->roles = roles;
+}
+
+/* The vocabulary index of the len bytes at s (SQLite's text, NUL after
+ * them), as policy_role_index() or policy_sector_index() of s; -1 when
+ * not in the vocabulary or s is NULL. */
+static int vocab_index(struct vocab_memo *m, const unsigned char *s, int len)
+{
+	if (!s)
+		return -1;
+	unsigned h = (unsigned)len;
+	for (int i = 0; i < len; i++)
+		h = h * 31 + s[i];
+	struct vocab_slot *e = &m->slot[h % VOCAB_SLOTS];
+	if (e->name && e->len == len && memcmp(e->name, s, (size_t)len) == 0)
+		return e->idx;
+	const char *name;
+	int idx;
+	if (m->roles) {
+		idx = policy_role_index(m->p, (const char *)s);
+		name = policy_role_name(m->p, idx);
+	} else {
+		idx = policy_sector_index(m->p, (const char *)s);
+		name = policy_sector_name(m->p, idx);
+	}
+	/* a name with a NUL inside matches by its first part: not kept */
+	if (name && strlen(name) == (size_t)len)
+		*e = (struct vocab_slot){ name, len, idx };
+	return idx;
+}
+
 static int count_rows(struct store *st, const char *sql, int64_t asof, uint32_t *ret)
 {
 	sqlite3_stmt *s = NULL;
@@ -1415,154 +1550,227 @@ static int cmp_org_slug(const void *a, const void *b)
 	return strcmp(((const struct w_org *)a)->slug, ((const struct w_org *)b)->slug);
 }
 
+/*
+ * What load_orgs() reads, row by row (scan_rows()): the organisations,
+ * then their sectors, then their roles and memberships, which are kept
+ * in rows to be grouped by organisation afterwards.
+ */
+struct orgs_scan {
+	struct world *w;
+	const struct idmap *om;
+	uint32_t cap;               /* room in w->orgs */
+	struct strpool pool;
+	struct vocab_memo vocab;    /* the sectors, then the roles */
+	struct org_link {
+		uint32_t org, val;      /* organisation; its role, or the member */
+		int64_t from, until;
+		const char *ref;        /* a role's designation reference, or NULL */
+	} *row;
+	size_t n, cap_rows;
+};
+
+static int orgs_link_add(struct orgs_scan *os, struct org_link l)
+{
+	struct org_link *nr = au_grow(os->row, &os->cap_rows, os->n + 1, sizeof(*nr), 1024);
+	if (!nr)
+		return SQLITE_NOMEM;
+	os->row = nr;
+	os->row[os->n++] = l;
+	return SQLITE_OK;
+}
+
+/* id, slug, name, uid, gid */
+static int org_row(void *arg, sqlite3_value **v)
+{
+	struct orgs_scan *os = arg;
+	struct world *w = os->w;
+	if (w->norgs > os->cap) /* not counted: the same read transaction, so never */
+		return SQLITE_OK;
+	struct w_org *o = &w->orgs[w->norgs];
+	o->id = sqlite3_value_int64(v[0]);
+	o->slug = pool_strn(w, &os->pool, sqlite3_value_text(v[1]), sqlite3_value_bytes(v[1]));
+	o->name = pool_strn(w, &os->pool, sqlite3_value_text(v[2]), sqlite3_value_bytes(v[2]));
+	o->uid = val_time(v[3], -1);
+	o->gid = val_time(v[4], -1);
+	if (!o->slug || !o->name)
+		return SQLITE_NOMEM;
+	w->norgs++;
+	return SQLITE_OK;
+}
+
+/* org_id, sector */
+static int org_sector_row(void *arg, sqlite3_value **v)
+{
+	struct orgs_scan *os = arg;
+	uint32_t oi = idmap_get(os->om, sqlite3_value_int64(v[0]));
+	int si = vocab_index(&os->vocab, sqlite3_value_text(v[1]), sqlite3_value_bytes(v[1]));
+	if (oi != W_NONE && si >= 0 && si < W_MAX_SECTORS)
+		os->w->orgs[oi].sectors |= (uint64_t)1 << si;
+	return SQLITE_OK;
+}
+
+/* org_id, role, from_t, until_t, ref */
+static int org_role_row(void *arg, sqlite3_value **v)
+{
+	struct orgs_scan *os = arg;
+	uint32_t oi = idmap_get(os->om, sqlite3_value_int64(v[0]));
+	int ri = vocab_index(&os->vocab, sqlite3_value_text(v[1]), sqlite3_value_bytes(v[1]));
+	if (oi == W_NONE || ri < 0)
+		return SQLITE_OK;
+	const char *ref = NULL;
+	if (sqlite3_value_type(v[4]) != SQLITE_NULL) {
+		const unsigned char *t = sqlite3_value_text(v[4]);
+		if (!t || !(ref = pool_strn(os->w, &os->pool, t, sqlite3_value_bytes(v[4]))))
+			return SQLITE_NOMEM;
+	}
+	return orgs_link_add(os, (struct org_link){ oi, (uint32_t)ri, val_time(v[2], AU_T_MIN),
+						    val_time(v[3], AU_T_MAX), ref });
+}
+
+/* schakel_id, member_id, from_t, until_t */
+static int membership_row(void *arg, sqlite3_value **v)
+{
+	struct orgs_scan *os = arg;
+	uint32_t si = idmap_get(os->om, sqlite3_value_int64(v[0]));
+	uint32_t mi = idmap_get(os->om, sqlite3_value_int64(v[1]));
+	if (si == W_NONE || mi == W_NONE)
+		return SQLITE_OK;
+	return orgs_link_add(os, (struct org_link){ si, mi, val_time(v[2], AU_T_MIN),
+						    val_time(v[3], AU_T_MAX), NULL });
+}
+
+/*
+ * The roles in os->row into their organisations, each organisation's in
+ * the order of their names (as a scan of the table's key gives them, and
+ * as `explain` lists them).  0 or -ENOMEM.
+ */
+static int group_roles(struct world *w, const struct policy *p, const struct orgs_scan *os)
+{
+	struct w_role *all = os->n ? world_alloc(w, os->n * sizeof(*all)) : NULL;
+	if (os->n && !all)
+		return -ENOMEM;
+	for (size_t k = 0; k < os->n; k++)
+		w->orgs[os->row[k].org].nroles++;
+	for (uint32_t i = 0; i < w->norgs; i++) {
+		struct w_org *o = &w->orgs[i];
+		if (o->nroles) {
+			o->roles = all;
+			all += o->nroles;
+			o->nroles = 0;
+		}
+	}
+	for (size_t k = 0; k < os->n; k++) {
+		const struct org_link *l = &os->row[k];
+		struct w_org *o = &w->orgs[l->org];
+		/* an insertion: organisations hold a role or two */
+		uint32_t j = o->nroles++;
+		const char *name = policy_role_name(p, (int)l->val);
+		for (; j > 0 && strcmp(policy_role_name(p, o->roles[j - 1].role), name) > 0; j--)
+			o->roles[j] = o->roles[j - 1];
+		o->roles[j] = (struct w_role){ (uint8_t)l->val, l->from, l->until, l->ref };
+	}
+	return 0;
+}
+
+/* The memberships in os->row (in row order) into both organisations. */
+static int group_members(struct world *w, const struct orgs_scan *os)
+{
+	struct w_member *all = os->n ? world_alloc(w, 2 * os->n * sizeof(*all)) : NULL;
+	if (os->n && !all)
+		return -ENOMEM;
+	for (size_t k = 0; k < os->n; k++) {
+		w->orgs[os->row[k].org].nmembers++;
+		w->orgs[os->row[k].val].nmember_of++;
+	}
+	for (uint32_t i = 0; i < w->norgs; i++) {
+		struct w_org *o = &w->orgs[i];
+		if (o->nmembers) {
+			o->members = all;
+			all += o->nmembers;
+			o->nmembers = 0;
+		}
+		if (o->nmember_of) {
+			o->member_of = all;
+			all += o->nmember_of;
+			o->nmember_of = 0;
+		}
+	}
+	for (size_t k = 0; k < os->n; k++) {
+		const struct org_link *l = &os->row[k];
+		struct w_org *so = &w->orgs[l->org], *mo = &w->orgs[l->val];
+		so->members[so->nmembers++] = (struct w_member){ l->val, l->from, l->until };
+		mo->member_of[mo->nmember_of++] = (struct w_member){ l->org, l->from, l->until };
+	}
+	return 0;
+}
+
+/* The error of a scan of what: 0, or -errno with the message in st. */
+static int scan_err(struct store *st, int rc, const char *what)
+{
+	if (rc == SQLITE_DONE)
+		return 0;
+	return rc == SQLITE_NOMEM ? -ENOMEM : sql_err(st, rc, what);
+}
+
 static int load_orgs(struct store *st, const struct policy *p, struct world *w, struct idmap *om)
 {
-	sqlite3_stmt *s = NULL;
+	struct orgs_scan os = { .w = w, .om = om };
 	uint32_t n = 0;
-	int r, rc;
+	int64_t *ids = NULL;
+	int r;
 
 	if ((r = count_rows(st, "SELECT count(*) FROM org", 0, &n)))
 		return r;
 	w->orgs = world_alloc(w, (n + 1) * sizeof(struct w_org));
-	int64_t *pairs = malloc((n + 1) * 2 * sizeof(int64_t));
-	if (!w->orgs || !pairs) {
-		free(pairs);
-		return -ENOMEM;
+	ids = malloc((n + 1) * sizeof(int64_t));
+	if (!w->orgs || !ids) {
+		r = -ENOMEM;
+		goto out;
 	}
 	w->orgs[0].slug = "public";
 	w->orgs[0].name = "the public";
 	w->orgs[0].uid = w->orgs[0].gid = -1;
 	w->norgs = 1;
+	os.cap = n;
 	/* in row id order (a sequential scan), sorted by slug below if need be:
 	 * ORDER BY slug would look every row up from the index */
-	if ((r = prep(st, &s, "SELECT id, slug, name, uid, gid FROM org")))
+	r = scan_err(st, scan_rows(st->db, "SELECT count(" ROW_SINK_FN "(?1, id, slug, name, uid, gid))"
+				   " FROM org", 5, org_row, &os), "orgs");
+	if (r)
 		goto out;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && w->norgs <= n) {
-		struct w_org *o = &w->orgs[w->norgs];
-		o->id = sqlite3_column_int64(s, 0);
-		o->slug = world_strdup(w, (const char *)sqlite3_column_text(s, 1));
-		o->name = world_strdup(w, (const char *)sqlite3_column_text(s, 2));
-		o->uid = col_time(s, 3, -1);
-		o->gid = col_time(s, 4, -1);
-		if (!o->slug || !o->name) {
-			r = -ENOMEM;
-			goto out;
-		}
-		w->norgs++;
-	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		r = sql_err(st, rc, "orgs");
-		goto out;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
 	for (uint32_t i = 2; i < w->norgs; i++)
 		if (strcmp(w->orgs[i - 1].slug, w->orgs[i].slug) > 0) {
 			qsort(w->orgs + 1, w->norgs - 1, sizeof(struct w_org), cmp_org_slug);
 			break;
 		}
-	for (uint32_t i = 1; i < w->norgs; i++) {
-		pairs[2 * (i - 1)] = w->orgs[i].id;
-		pairs[2 * (i - 1) + 1] = i;
-	}
-	if ((r = idmap_build(w, pairs, w->norgs - 1, om)))
+	for (uint32_t i = 1; i < w->norgs; i++)
+		ids[i - 1] = w->orgs[i].id;
+	if ((r = idmap_build(w, ids, w->norgs - 1, 1, om)))
 		goto out;
 
-	/* sectors */
-	if ((r = prep(st, &s, "SELECT org_id, sector FROM org_sector")))
+	vocab_init(&os.vocab, p, 0);
+	r = scan_err(st, scan_rows(st->db, "SELECT count(" ROW_SINK_FN "(?1, org_id, sector))"
+				   " FROM org_sector", 2, org_sector_row, &os), "sectors");
+	if (r)
 		goto out;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		uint32_t oi = idmap_get(om, sqlite3_column_int64(s, 0));
-		int si = policy_sector_index(p, (const char *)sqlite3_column_text(s, 1));
-		if (oi != W_NONE && si >= 0 && si < W_MAX_SECTORS)
-			w->orgs[oi].sectors |= (uint64_t)1 << si;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
 
-	/* roles: two passes (count, fill) over rows ordered by org */
-	if ((r = prep(st, &s, "SELECT org_id, role, from_t, until_t, ref FROM org_role "
-			      "ORDER BY org_id")))
+	/* roles (group_roles() puts each organisation's in name order) */
+	vocab_init(&os.vocab, p, 1);
+	r = scan_err(st, scan_rows(st->db, "SELECT count(" ROW_SINK_FN "(?1, org_id, role, from_t,"
+				   " until_t, ref)) FROM org_role", 5, org_role_row, &os), "roles");
+	if (r || (r = group_roles(w, p, &os)))
 		goto out;
-	for (int pass = 0; pass < 2; pass++) {
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			uint32_t oi = idmap_get(om, sqlite3_column_int64(s, 0));
-			int ri = policy_role_index(p, (const char *)sqlite3_column_text(s, 1));
-			if (oi == W_NONE || ri < 0)
-				continue;
-			struct w_org *o = &w->orgs[oi];
-			if (pass == 0) {
-				o->nroles++;
-				continue;
-			}
-			struct w_role *wr = &o->roles[o->nroles++];
-			wr->role = (uint8_t)ri;
-			wr->from = col_time(s, 2, AU_T_MIN);
-			wr->until = col_time(s, 3, AU_T_MAX);
-			if (sqlite3_column_type(s, 4) != SQLITE_NULL &&
-			    !(wr->ref = world_strdup(w, (const char *)sqlite3_column_text(s, 4)))) {
-				r = -ENOMEM;
-				goto out;
-			}
-		}
-		if (rc != SQLITE_DONE) {
-			r = sql_err(st, rc, "roles");
-			goto out;
-		}
-		for (uint32_t i = 0; i < w->norgs; i++) {
-			struct w_org *o = &w->orgs[i];
-			if (pass == 0 && o->nroles &&
-			    !(o->roles = world_alloc(w, o->nroles * sizeof(struct w_role)))) {
-				r = -ENOMEM;
-				goto out;
-			}
-			if (pass == 0)
-				o->nroles = 0;
-		}
-		sqlite3_reset(s);
-	}
-	sqlite3_finalize(s);
-	s = NULL;
 
 	/* memberships, in both directions */
-	if ((r = prep(st, &s, "SELECT schakel_id, member_id, from_t, until_t FROM membership")))
-		goto out;
-	for (int pass = 0; pass < 2; pass++) {
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			uint32_t si = idmap_get(om, sqlite3_column_int64(s, 0));
-			uint32_t mi = idmap_get(om, sqlite3_column_int64(s, 1));
-			if (si == W_NONE || mi == W_NONE)
-				continue;
-			struct w_org *so = &w->orgs[si], *mo = &w->orgs[mi];
-			if (pass == 0) {
-				so->nmembers++;
-				mo->nmember_of++;
-				continue;
-			}
-			int64_t from = col_time(s, 2, AU_T_MIN), until = col_time(s, 3, AU_T_MAX);
-			so->members[so->nmembers++] = (struct w_member){ mi, from, until };
-			mo->member_of[mo->nmember_of++] = (struct w_member){ si, from, until };
-		}
-		if (rc != SQLITE_DONE) {
-			r = sql_err(st, rc, "memberships");
-			goto out;
-		}
-		for (uint32_t i = 0; pass == 0 && i < w->norgs; i++) {
-			struct w_org *o = &w->orgs[i];
-			if ((o->nmembers &&
-			     !(o->members = world_alloc(w, o->nmembers * sizeof(struct w_member)))) ||
-			    (o->nmember_of &&
-			     !(o->member_of = world_alloc(w, o->nmember_of * sizeof(struct w_member))))) {
-				r = -ENOMEM;
-				goto out;
-			}
-			o->nmembers = o->nmember_of = 0;
-		}
-		sqlite3_reset(s);
-	}
+	os.n = 0;
+	r = scan_err(st, scan_rows(st->db, "SELECT count(" ROW_SINK_FN "(?1, schakel_id, member_id,"
+				   " from_t, until_t)) FROM membership", 4, membership_row, &os),
+		     "memberships");
+	if (!r)
+		r = group_members(w, &os);
 out:
-	sqlite3_finalize(s);
-	free(pairs);
+	free(os.row);
+	free(ids);
 	return r;
 }
 
@@ -1579,29 +1787,41 @@ static int cmp_share(const void *a, const void *b)
 }
 
 /*
- * The advisories, then the versions of those released by asof: each one a
- * sequential scan of its table, or of the index version_world that holds
- * every column of a lean scan (one read of each page, no per-row b-tree
- * descent); the version in force (highest seq) is chosen afterwards.  The
- * unary + keeps the index on current_release out: it would turn the scan
- * into a lookup per row.
+ * The advisories, then the versions: each one a sequential scan of its
+ * table, or of the index version_world that holds every column of a lean
+ * scan (one read of each page, no per-row b-tree descent).  The versions
+ * released after asof are left out in C, not by a WHERE: one comparison
+ * less for SQLite per row, and no index on current_release can turn the
+ * scan into a lookup per row.  The version in force (highest seq) is
+ * chosen afterwards.
  */
-#define ADV_SQL "SELECT id, tracking_id, filename FROM advisory"
+#define ADV_SQL "SELECT count(" ROW_SINK_FN "(?1, id, tracking_id, filename)) FROM advisory"
+#define ADV_NARGS 3
 #define ADV_ORDER_SQL "SELECT id FROM advisory ORDER BY tracking_id"
 #define VERSION_SQL(more)                                                                  \
-	"SELECT advisory_id, seq, id, tlp, status, personal_data, impact_significant,"      \
-	" embargo_until, initial_release, current_release, sig_size" more                   \
-	" FROM version WHERE +current_release <= ?1"
-/* the columns a lean world leaves out (STORE_WORLD_LEAN) */
+	"SELECT count(" ROW_SINK_FN "(?1, advisory_id, seq, id, tlp, status, personal_data,"  \
+	" impact_significant, embargo_until, initial_release, current_release, sig_size"    \
+	more ")) FROM version"
+#define VERSION_NARGS(lean) ((lean) ? 11 : 16)
 #define VERSION_SQL_MORE ", size, sha256, sha512, version, title"
 
-/* One released version as the version scan read it (VERSION_SQL). */
+/* One released version as the version scan read it (VERSION_SQL): what a
+ * lean world needs, 64 bytes; the rest apart (struct vdigest, vmore). */
 struct vrow {
 	int64_t adv_id, seq, version_id;
-	int64_t embargo_until, initial_release, current_release, size, sig_size;
+	int64_t embargo_until, initial_release, current_release, sig_size;
 	uint8_t tlp, status, personal_data, impact_significant;
-	int vlen, tlen;             /* version string and title, at soff in vscan.str */
-	size_t soff;
+};
+
+/* The rest of a version, when the world is not lean: its digests (the
+ * world keeps these rows, which its advisories point into) and the rest. */
+struct vdigest {
+	unsigned char sha256[32], sha512[64];
+};
+struct vmore {
+	int64_t size;
+	size_t soff;                /* the version string at soff in vscan.str, then */
+	int vlen;                   /* the title, each followed by a NUL */
 };
 
 /*
@@ -1616,8 +1836,9 @@ struct vscan {
 	int lean;
 	struct vrow *row;
 	size_t n, cap;
-	unsigned char (*sha)[96];   /* per row: SHA-256 then SHA-512; NULL when lean */
-	char *str;                  /* the version strings and titles */
+	struct vdigest *digest;     /* per row; NULL when lean */
+	struct vmore *more;
+	char *str;                  /* the version strings and titles (NUL-terminated) */
 	size_t len, cap_str;
 };
 
@@ -1639,10 +1860,12 @@ static size_t scan_hint(sqlite3 *db, const char *sql)
 static void vscan_release(struct vscan *vs)
 {
 	free(vs->row);
-	free(vs->sha);
+	free(vs->digest);
+	free(vs->more);
 	free(vs->str);
 	vs->row = NULL;
-	vs->sha = NULL;
+	vs->digest = NULL;
+	vs->more = NULL;
 	vs->str = NULL;
 	vs->n = vs->cap = vs->len = vs->cap_str = 0;
 }
@@ -1657,13 +1880,19 @@ static int vscan_room(struct vscan *vs, size_t need)
 			return -ENOMEM;
 		vs->row = nr;
 		if (!vs->lean) {
-			unsigned char(*ns)[96] = realloc(vs->sha, cap * sizeof(*ns));
-			if (!ns)
+			struct vdigest *nd = realloc(vs->digest, cap * sizeof(*nd));
+			if (!nd)
 				return -ENOMEM;
-			vs->sha = ns;
+			vs->digest = nd;
+			struct vmore *nm = realloc(vs->more, cap * sizeof(*nm));
+			if (!nm)
+				return -ENOMEM;
+			vs->more = nm;
 		}
 		vs->cap = cap;
 	}
+	if (!need)
+		return 0;
 	char *nb = au_grow(vs->str, &vs->cap_str, vs->len + need, 1, 1 << 16);
 	if (!nb)
 		return -ENOMEM;
@@ -1671,72 +1900,78 @@ static int vscan_room(struct vscan *vs, size_t need)
 	return 0;
 }
 
+/* One row of VERSION_SQL into vs: SQLITE_OK or SQLITE_NOMEM. */
+static int vscan_row(void *arg, sqlite3_value **v)
+{
+	struct vscan *vs = arg;
+	const unsigned char *vstr = NULL, *t = NULL;
+	int vlen = 0, tlen = 0;
+	int64_t current_release = sqlite3_value_int64(v[9]);
+	if (current_release > vs->asof || sqlite3_value_type(v[9]) == SQLITE_NULL)
+		return SQLITE_OK; /* not released by asof (NULL: never, as SQL has it) */
+	if (!vs->lean) {
+		vstr = sqlite3_value_text(v[14]);
+		vlen = sqlite3_value_bytes(v[14]);
+		t = sqlite3_value_text(v[15]);
+		tlen = sqlite3_value_bytes(v[15]);
+	}
+	if ((!vstr && vlen) || (!t && tlen) ||
+	    vscan_room(vs, vs->lean ? 0 : (size_t)vlen + (size_t)tlen + 2))
+		return SQLITE_NOMEM;
+	struct vrow *x = &vs->row[vs->n];
+	x->adv_id = sqlite3_value_int64(v[0]);
+	x->seq = sqlite3_value_int64(v[1]);
+	x->version_id = sqlite3_value_int64(v[2]);
+	x->tlp = (uint8_t)sqlite3_value_int(v[3]);
+	x->status = (uint8_t)sqlite3_value_int(v[4]);
+	x->personal_data = (uint8_t)sqlite3_value_int(v[5]);
+	x->impact_significant = (uint8_t)sqlite3_value_int(v[6]);
+	x->embargo_until = val_time(v[7], AU_T_MIN);
+	x->initial_release = sqlite3_value_int64(v[8]);
+	x->current_release = current_release;
+	x->sig_size = sqlite3_value_int64(v[10]);
+	if (!vs->lean) {
+		struct vmore *m = &vs->more[vs->n];
+		struct vdigest *d = &vs->digest[vs->n];
+		m->size = sqlite3_value_int64(v[11]);
+		m->soff = vs->len;
+		m->vlen = vlen;
+		memset(d, 0, sizeof(*d));
+		if (sqlite3_value_bytes(v[12]) == 32)
+			memcpy(d->sha256, sqlite3_value_blob(v[12]), 32);
+		if (sqlite3_value_bytes(v[13]) == 64)
+			memcpy(d->sha512, sqlite3_value_blob(v[13]), 64);
+		char *p = vs->str + vs->len;
+		if (vlen)
+			memcpy(p, vstr, (size_t)vlen);
+		p[vlen] = 0;
+		if (tlen)
+			memcpy(p + vlen + 1, t, (size_t)tlen);
+		p[vlen + 1 + tlen] = 0;
+		vs->len += (size_t)vlen + (size_t)tlen + 2;
+	}
+	vs->n++;
+	return SQLITE_OK;
+}
+
 /* Run the scan on db, inside the caller's read transaction.  A SQLite
  * result code: SQLITE_DONE when complete, SQLITE_NOMEM when out of memory. */
 static int vscan_run(sqlite3 *db, void *arg)
 {
 	struct vscan *vs = arg;
-	sqlite3_stmt *s = NULL;
 	size_t hint = vs->cap ? 0 : scan_hint(db, "SELECT max(id) FROM version");
 	if (hint) {
 		vs->row = au_alloc_big(hint * sizeof(*vs->row));
-		vs->sha = vs->lean ? NULL : au_alloc_big(hint * sizeof(*vs->sha));
-		if (!vs->row || (!vs->lean && !vs->sha))
+		if (!vs->lean) {
+			vs->digest = au_alloc_big(hint * sizeof(*vs->digest));
+			vs->more = au_alloc_big(hint * sizeof(*vs->more));
+		}
+		if (!vs->row || (!vs->lean && (!vs->digest || !vs->more)))
 			return SQLITE_NOMEM;
 		vs->cap = hint;
 	}
-	int rc = sqlite3_prepare_v2(db, vs->lean ? VERSION_SQL("") : VERSION_SQL(VERSION_SQL_MORE),
-				    -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	sqlite3_bind_int64(s, 1, vs->asof);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const unsigned char *v = NULL, *t = NULL;
-		int vlen = 0, tlen = 0;
-		if (!vs->lean) {
-			v = sqlite3_column_text(s, 14);
-			vlen = sqlite3_column_bytes(s, 14);
-			t = sqlite3_column_text(s, 15);
-			tlen = sqlite3_column_bytes(s, 15);
-		}
-		if ((!v && vlen) || (!t && tlen) || vscan_room(vs, (size_t)vlen + (size_t)tlen)) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		struct vrow *x = &vs->row[vs->n];
-		x->adv_id = sqlite3_column_int64(s, 0);
-		x->seq = sqlite3_column_int64(s, 1);
-		x->version_id = sqlite3_column_int64(s, 2);
-		x->tlp = (uint8_t)sqlite3_column_int(s, 3);
-		x->status = (uint8_t)sqlite3_column_int(s, 4);
-		x->personal_data = (uint8_t)sqlite3_column_int(s, 5);
-		x->impact_significant = (uint8_t)sqlite3_column_int(s, 6);
-		x->embargo_until = col_time(s, 7, AU_T_MIN);
-		x->initial_release = sqlite3_column_int64(s, 8);
-		x->current_release = sqlite3_column_int64(s, 9);
-		x->sig_size = sqlite3_column_int64(s, 10);
-		x->size = 0;
-		x->soff = vs->len;
-		x->vlen = vlen;
-		x->tlen = tlen;
-		if (!vs->lean) {
-			unsigned char *h = vs->sha[vs->n];
-			x->size = sqlite3_column_int64(s, 11);
-			memset(h, 0, 96);
-			if (sqlite3_column_bytes(s, 12) == 32)
-				memcpy(h, sqlite3_column_blob(s, 12), 32);
-			if (sqlite3_column_bytes(s, 13) == 64)
-				memcpy(h + 32, sqlite3_column_blob(s, 13), 64);
-			if (vlen)
-				memcpy(vs->str + vs->len, v, (size_t)vlen);
-			if (tlen)
-				memcpy(vs->str + vs->len + vlen, t, (size_t)tlen);
-			vs->len += (size_t)vlen + (size_t)tlen;
-		}
-		vs->n++;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return scan_rows(db, vs->lean ? VERSION_SQL("") : VERSION_SQL(VERSION_SQL_MORE),
+			 VERSION_NARGS(vs->lean), vscan_row, vs);
 }
 
 /*
@@ -1785,28 +2020,77 @@ static int links_add(struct links *l, int64_t key, int64_t val, int64_t at)
 }
 
 /*
- * Every advisory in row id order (ADV_SQL), its strings kept apart; and
- * the sectors and concerned organisations of every version and the
- * special-case shares, as row ids (sectors as indices of p's vocabulary).
+ * Strings packed into blocks of their own that never move (pointers into
+ * them stay valid while more are added), for a scan that runs before the
+ * world exists; the world adopts the blocks (world_adopt()).
+ */
+#define STRBLOCK_MIN (256u << 10)
+struct strblock {
+	struct strblock *next;
+	size_t used, cap;
+	char data[];
+};
+
+/* A NUL-terminated copy of the len bytes at s (NULL with len 0: "") in
+ * the blocks at *head; first: the size of a first block (0: the
+ * minimum).  NULL on out of memory. */
+static char *strblock_put(struct strblock **head, const char *s, size_t len, size_t first)
+{
+	struct strblock *b = *head;
+	if (!b || b->cap - b->used < len + 1) {
+		size_t cap = b || first < STRBLOCK_MIN ? STRBLOCK_MIN : first;
+		cap = cap < len + 1 ? len + 1 : cap;
+		struct strblock *nb = au_alloc_big(sizeof(*nb) + cap);
+		if (!nb)
+			return NULL;
+		nb->next = b;
+		nb->used = 0;
+		nb->cap = cap;
+		*head = b = nb;
+	}
+	char *p = b->data + b->used;
+	if (len)
+		memcpy(p, s, len);
+	p[len] = 0;
+	b->used += len + 1;
+	return p;
+}
+
+static void strblock_free(struct strblock *b)
+{
+	while (b) {
+		struct strblock *next = b->next;
+		free(b);
+		b = next;
+	}
+}
+
+/*
+ * Every advisory in row id order (ADV_SQL), already as the world's
+ * advisories (id, tracking id and file name, no version in force yet, not
+ * withdrawn) in memory that the world adopts: the scan runs in a thread
+ * of its own before the world exists, and a copy would cost as much
+ * again.  And the sectors and concerned organisations of every version
+ * and the special-case shares, as row ids (sectors as indices of p's
+ * vocabulary).
  */
 struct ascan {
 	const struct policy *p;
-	struct arow {
-		int64_t id;
-		size_t off;             /* tracking id, then file name, in str */
-		int tlen, flen;
-	} *row;
+	struct w_adv *adv;
+	int64_t *ids;               /* adv[i].id, for the id map */
 	size_t n, cap;
-	char *str;
-	size_t len, cap_str;
+	int sorted;                 /* adv[] in tracking id order too */
+	int names_before;           /* and each file name au_name_before() the next */
+	struct strblock *str;       /* the tracking ids and file names */
 	struct links sectors, concerns, shares;
 };
 
 static void ascan_release(struct ascan *as)
 {
 	const struct policy *p = as->p;
-	free(as->row);
-	free(as->str);
+	free(as->adv);
+	free(as->ids);
+	strblock_free(as->str);
 	free(as->sectors.row);
 	free(as->concerns.row);
 	free(as->shares.row);
@@ -1814,103 +2098,109 @@ static void ascan_release(struct ascan *as)
 	as->p = p;
 }
 
-/* Run sql (two or three integer columns; with sectors, the second is a
- * sector name) into l.  A SQLite result code, SQLITE_DONE when complete. */
-static int links_run(sqlite3 *db, const char *sql, const struct policy *sectors,
+/* Room for one more advisory; 0 or -ENOMEM. */
+static int ascan_room(struct ascan *as)
+{
+	if (as->n < as->cap)
+		return 0;
+	size_t cap = as->cap ? 2 * as->cap : 1024;
+	struct w_adv *na = realloc(as->adv, cap * sizeof(*na));
+	if (!na)
+		return -ENOMEM;
+	as->adv = na;
+	int64_t *ni = realloc(as->ids, cap * sizeof(*ni));
+	if (!ni)
+		return -ENOMEM;
+	as->ids = ni;
+	as->cap = cap;
+	return 0;
+}
+
+/* What a links scan reads: sql's rows into l, the second value a sector
+ * name to map when sectors is set. */
+struct links_scan {
+	struct links *l;
+	int three;                  /* a third value (a time) */
+	struct vocab_memo *sectors; /* NULL: the second value is an id */
+};
+
+static int links_row(void *arg, sqlite3_value **v)
+{
+	struct links_scan *ls = arg;
+	int64_t val;
+	if (ls->sectors) {
+		int si = vocab_index(ls->sectors, sqlite3_value_text(v[1]), sqlite3_value_bytes(v[1]));
+		if (si < 0 || si >= W_MAX_SECTORS)
+			return SQLITE_OK;
+		val = si;
+	} else {
+		val = sqlite3_value_int64(v[1]);
+	}
+	if (links_add(ls->l, sqlite3_value_int64(v[0]), val, ls->three ? sqlite3_value_int64(v[2]) : 0))
+		return SQLITE_NOMEM;
+	return SQLITE_OK;
+}
+
+/* Run sql (count(advisoryfs_row(?1, key, val[, at])): two or three
+ * integer values; with sectors, the second is a sector name) into l.  A
+ * SQLite result code, SQLITE_DONE when complete. */
+static int links_run(sqlite3 *db, const char *sql, int three, const struct policy *sectors,
 		     struct links *l)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	int three = sqlite3_column_count(s) > 2;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t val;
-		if (sectors) {
-			int si = policy_sector_index(sectors, (const char *)sqlite3_column_text(s, 1));
-			if (si < 0 || si >= W_MAX_SECTORS)
-				continue;
-			val = si;
-		} else {
-			val = sqlite3_column_int64(s, 1);
-		}
-		if (links_add(l, sqlite3_column_int64(s, 0), val,
-			      three ? sqlite3_column_int64(s, 2) : 0)) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-	}
-	sqlite3_finalize(s);
-	return rc;
+	struct vocab_memo memo;
+	struct links_scan ls = { l, three, sectors ? &memo : NULL };
+	if (sectors)
+		vocab_init(&memo, sectors, 0);
+	return scan_rows(db, sql, three ? 3 : 2, links_row, &ls);
+}
+
+/* One row of ADV_SQL into as: SQLITE_OK or SQLITE_NOMEM. */
+static int ascan_row(void *arg, sqlite3_value **v)
+{
+	struct ascan *as = arg;
+	const char *tid = (const char *)sqlite3_value_text(v[1]);
+	size_t tlen = (size_t)sqlite3_value_bytes(v[1]);
+	const char *fn = (const char *)sqlite3_value_text(v[2]);
+	size_t flen = (size_t)sqlite3_value_bytes(v[2]);
+	/* a first block for about 40 bytes of tracking id and file name each */
+	char *t = (tid || !tlen) ? strblock_put(&as->str, tid, tlen, as->cap * 40) : NULL;
+	char *f = t && (fn || !flen) ? strblock_put(&as->str, fn, flen, 0) : NULL;
+	if (!f || ascan_room(as))
+		return SQLITE_NOMEM;
+	int64_t id = sqlite3_value_int64(v[0]);
+	if (as->n && as->sorted && strcmp(as->adv[as->n - 1].tracking_id, t) >= 0)
+		as->sorted = 0;
+	if (as->n && as->names_before && !au_name_before(as->adv[as->n - 1].filename, f))
+		as->names_before = 0;
+	as->adv[as->n] = (struct w_adv){ .id = id, .tracking_id = t, .filename = f,
+					 .withdrawn_at = AU_T_MAX };
+	as->ids[as->n++] = id;
+	return SQLITE_OK;
 }
 
 /* As vscan_run(), for the advisories. */
 static int ascan_run(sqlite3 *db, void *arg)
 {
 	struct ascan *as = arg;
-	sqlite3_stmt *s = NULL;
 	size_t hint = as->cap ? 0 : scan_hint(db, "SELECT max(id) FROM advisory");
 	if (hint) {
-		/* and about 32 bytes of tracking id and file name each */
-		as->row = au_alloc_big(hint * sizeof(*as->row));
-		as->str = au_alloc_big(hint * 32);
-		if (!as->row || !as->str)
+		as->adv = au_alloc_big(hint * sizeof(*as->adv));
+		as->ids = au_alloc_big(hint * sizeof(*as->ids));
+		if (!as->adv || !as->ids)
 			return SQLITE_NOMEM;
 		as->cap = hint;
-		as->cap_str = hint * 32;
 	}
-	int rc = sqlite3_prepare_v2(db, ADV_SQL, -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const unsigned char *tid = sqlite3_column_text(s, 1);
-		int tlen = sqlite3_column_bytes(s, 1);
-		const unsigned char *fn = sqlite3_column_text(s, 2);
-		int flen = sqlite3_column_bytes(s, 2);
-		size_t need = (size_t)tlen + (size_t)flen;
-		if ((!tid && tlen) || (!fn && flen)) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		if (as->n == as->cap) {
-			size_t cap = as->cap ? 2 * as->cap : 1024;
-			struct arow *nr = realloc(as->row, cap * sizeof(*nr));
-			if (!nr) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			as->row = nr;
-			as->cap = cap;
-		}
-		if (as->cap_str - as->len < need) {
-			size_t cap = as->cap_str ? as->cap_str : 1 << 16;
-			while (cap - as->len < need)
-				cap *= 2;
-			char *nb = realloc(as->str, cap);
-			if (!nb) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			as->str = nb;
-			as->cap_str = cap;
-		}
-		as->row[as->n] = (struct arow){ sqlite3_column_int64(s, 0), as->len, tlen, flen };
-		if (tlen)
-			memcpy(as->str + as->len, tid, (size_t)tlen);
-		if (flen)
-			memcpy(as->str + as->len + tlen, fn, (size_t)flen);
-		as->len += need;
-		as->n++;
-	}
-	sqlite3_finalize(s);
+	as->sorted = as->names_before = 1;
+	int rc = scan_rows(db, ADV_SQL, ADV_NARGS, ascan_row, as);
 	if (rc == SQLITE_DONE)
-		rc = links_run(db, "SELECT version_id, sector FROM version_sector", as->p,
-			       &as->sectors);
+		rc = links_run(db, "SELECT count(" ROW_SINK_FN "(?1, version_id, sector))"
+			       " FROM version_sector", 0, as->p, &as->sectors);
 	if (rc == SQLITE_DONE)
-		rc = links_run(db, "SELECT version_id, org_id FROM version_concern", NULL,
-			       &as->concerns);
+		rc = links_run(db, "SELECT count(" ROW_SINK_FN "(?1, version_id, org_id))"
+			       " FROM version_concern", 0, NULL, &as->concerns);
 	if (rc == SQLITE_DONE)
-		rc = links_run(db, "SELECT advisory_id, org_id, at FROM share", NULL, &as->shares);
+		rc = links_run(db, "SELECT count(" ROW_SINK_FN "(?1, advisory_id, org_id, at))"
+			       " FROM share", 1, NULL, &as->shares);
 	return rc;
 }
 
@@ -1934,6 +2224,8 @@ static void *job_thread(void *arg)
 	struct scan_job *j = arg;
 	sqlite3 *db = NULL;
 	int rc = sqlite3_open_v2(j->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		rc = row_sink_register(db);
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(db, STORE_BUSY_MS);
 		/* a sequential scan reads each page once: a small page cache does,
@@ -1985,19 +2277,19 @@ struct world_scans {
 /*
  * Put w->advs[0..n) in tracking id order (as SQLite's ORDER BY, BINARY
  * collation), which the index on tracking_id gives without reading the
- * table; seq[] and vat[] follow.  am maps advisory ids to the positions
+ * table; seq[] and vid[] follow.  am maps advisory ids to the positions
  * before, and after, the reordering.  0 or -errno.
  */
 static int advs_reorder(struct store *st, struct world *w, uint32_t n, struct idmap *am,
-			int64_t *seq, uint32_t *vat)
+			int64_t *seq, int64_t *vid)
 {
 	sqlite3_stmt *s = NULL;
 	uint32_t *order = malloc((n ? n : 1) * sizeof(*order)), *pos = NULL, k = 0;
 	struct w_adv *tmp = malloc((n ? n : 1) * sizeof(*tmp));
 	int64_t *tseq = malloc((n ? n : 1) * sizeof(*tseq));
-	uint32_t *tvat = malloc((n ? n : 1) * sizeof(*tvat));
+	int64_t *tvid = malloc((n ? n : 1) * sizeof(*tvid));
 	int r, rc;
-	if (!order || !tmp || !tseq || !tvat) {
+	if (!order || !tmp || !tseq || !tvid) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -2026,12 +2318,12 @@ static int advs_reorder(struct store *st, struct world *w, uint32_t n, struct id
 	for (uint32_t i = 0; i < n; i++) {
 		tmp[i] = w->advs[order[i]];
 		tseq[i] = seq[order[i]];
-		tvat[i] = vat[order[i]];
+		tvid[i] = vid[order[i]];
 		pos[order[i]] = i;
 	}
 	memcpy(w->advs, tmp, n * sizeof(*tmp));
 	memcpy(seq, tseq, n * sizeof(*seq));
-	memcpy(vat, tvat, n * sizeof(*vat));
+	memcpy(vid, tvid, n * sizeof(*vid));
 	if (am->dense) {
 		for (uint64_t j = 0; j < am->ndense; j++)
 			if (am->dense[j] != W_NONE)
@@ -2046,7 +2338,7 @@ out:
 	free(pos);
 	free(tmp);
 	free(tseq);
-	free(tvat);
+	free(tvid);
 	return r;
 }
 
@@ -2151,20 +2443,94 @@ out:
 }
 
 /*
- * The advisories and their versions in force, from the scans of ws: those
- * of the threads (job_take()), else run here.
+ * Hand the advisories of as and their strings to w (as w->advs, as->n of
+ * them).  0 or -ENOMEM; either way as frees whatever it still holds.
+ */
+static int ascan_adopt(struct world *w, struct ascan *as)
+{
+	if (!as->adv && !(as->adv = malloc(sizeof(*as->adv))))
+		return -ENOMEM;
+	if (world_adopt(w, as->adv))
+		return -ENOMEM;
+	w->advs = as->adv;
+	as->adv = NULL;
+	while (as->str) {
+		struct strblock *b = as->str;
+		if (world_adopt(w, b))
+			return -ENOMEM;
+		as->str = b->next;
+	}
+	return 0;
+}
+
+/* What a lean world has instead of digests. */
+static const unsigned char no_digest[64];
+
+/*
+ * The versions of vs into the advisories of w (am: their ids): each
+ * advisory gets the highest seq released by asof, seq[] and vid[] its
+ * seq and version id so far; the strings and digests of the versions
+ * stay where the scan put them, in the world.  0 or -ENOMEM.
+ */
+static int apply_versions(struct world *w, struct vscan *vs, const struct idmap *am,
+			  int64_t *seq, int64_t *vid)
+{
+	for (size_t k = 0; k < vs->n; k++) {
+		const struct vrow *x = &vs->row[k];
+		uint32_t i = idmap_get(am, x->adv_id);
+		if (i == W_NONE || x->seq <= seq[i])
+			continue;
+		struct w_adv *a = &w->advs[i];
+		seq[i] = x->seq;
+		vid[i] = x->version_id;
+		a->version_id = x->version_id;
+		a->tlp = x->tlp;
+		a->status = x->status;
+		a->personal_data = x->personal_data;
+		a->impact_significant = x->impact_significant;
+		a->embargo_until = x->embargo_until;
+		a->initial_release = x->initial_release;
+		a->current_release = x->current_release;
+		a->sig_size = x->sig_size;
+		a->has_signature = x->sig_size > 0;
+		if (vs->lean) {
+			a->version = a->title = "";
+			a->sha256 = a->sha512 = no_digest;
+		} else {
+			const struct vmore *m = &vs->more[k];
+			a->size = m->size;
+			a->version = vs->str + m->soff;
+			a->title = a->version + m->vlen + 1;
+			a->sha256 = vs->digest[k].sha256;
+			a->sha512 = vs->digest[k].sha512;
+		}
+	}
+	if (vs->str) {
+		if (world_adopt(w, vs->str))
+			return -ENOMEM;
+		vs->str = NULL;
+	}
+	if (vs->digest) {
+		if (world_adopt(w, vs->digest))
+			return -ENOMEM;
+		vs->digest = NULL;
+	}
+	return 0;
+}
+
+/*
+ * The advisories and their versions in force, from the scans of ws:
+ * those of the threads (job_take()), else run here.
  */
 static int load_advs(struct store *st, struct world *w, const struct idmap *om,
 		     struct world_scans *ws)
 {
 	struct ascan *as = &ws->a;
-	struct vscan *vs = &ws->v;
 	sqlite3_stmt *s = NULL;
-	uint32_t n, na = 0, *vat = NULL;
-	int64_t *pairs = NULL, *seq = NULL;
+	uint32_t n, *pos = NULL;
+	int64_t *seq = NULL, *vid = NULL;
 	struct idmap vm, am;
-	struct strpool pool = { NULL, 0 };
-	int r, rc, sorted = 1;
+	int r, rc;
 
 	/* every advisory, in row id order; whether that is tracking id order too */
 	if (!job_take(st, &ws->aj)) {
@@ -2179,36 +2545,20 @@ static int load_advs(struct store *st, struct world *w, const struct idmap *om,
 		goto out;
 	}
 	n = (uint32_t)as->n;
-	w->advs = world_alloc(w, (n + 1) * sizeof(struct w_adv));
-	pairs = malloc((n + 1) * 2 * sizeof(int64_t));
-	seq = malloc((n + 1) * sizeof(int64_t));
-	vat = malloc((n + 1) * sizeof(*vat));
-	if (!w->advs || !pairs || !seq || !vat) {
+	seq = malloc((n + 1) * sizeof(*seq));
+	vid = malloc((n + 1) * sizeof(*vid));
+	if (!seq || !vid) {
 		r = -ENOMEM;
 		goto out;
 	}
-	for (size_t k = 0; k < as->n; k++) {
-		const struct arow *x = &as->row[k];
-		struct w_adv *a = &w->advs[na];
-		a->id = x->id;
-		if (!(a->tracking_id = pool_strn(w, &pool, (const unsigned char *)as->str + x->off,
-						 x->tlen)) ||
-		    !(a->filename = pool_strn(w, &pool,
-					      (const unsigned char *)as->str + x->off + x->tlen,
-					      x->flen))) {
-			r = -ENOMEM;
-			goto out;
-		}
-		a->withdrawn_at = AU_T_MAX;
-		if (na && sorted && strcmp(w->advs[na - 1].tracking_id, a->tracking_id) >= 0)
-			sorted = 0;
-		pairs[2 * na] = a->id;
-		pairs[2 * na + 1] = na;
-		seq[na] = INT64_MIN; /* no version released by asof (yet) */
-		na++;
-	}
-	if ((r = idmap_build(w, pairs, na, &am)))
+	if ((r = ascan_adopt(w, as)) || (r = idmap_build(w, as->ids, n, 0, &am)))
 		goto out;
+	/* (dropping the unreleased ones below keeps the order) */
+	w->filenames_ordered = as->sorted && as->names_before;
+	for (uint32_t i = 0; i < n; i++) {
+		seq[i] = INT64_MIN; /* no version released by asof (yet) */
+		vid[i] = 0;
+	}
 
 	/* withdrawals */
 	if ((r = prep(st, &s, "SELECT advisory_id, at FROM withdrawal")))
@@ -2227,105 +2577,66 @@ static int load_advs(struct store *st, struct world *w, const struct idmap *om,
 
 	/* the versions */
 	if (!job_take(st, &ws->vj)) {
-		vscan_release(vs);
-		if ((rc = vscan_run(st->db, vs)) != SQLITE_DONE) {
+		vscan_release(&ws->v);
+		if ((rc = vscan_run(st->db, &ws->v)) != SQLITE_DONE) {
 			r = rc == SQLITE_NOMEM ? -ENOMEM : sql_err(st, rc, "versions");
 			goto out;
 		}
 	}
-	/* the version in force of each: the highest seq released by asof */
-	for (size_t k = 0; k < vs->n; k++) {
-		const struct vrow *x = &vs->row[k];
-		uint32_t i = idmap_get(&am, x->adv_id);
-		if (i == W_NONE || x->seq <= seq[i])
-			continue;
-		struct w_adv *a = &w->advs[i];
-		seq[i] = x->seq;
-		vat[i] = (uint32_t)k;
-		a->version_id = x->version_id;
-		a->tlp = x->tlp;
-		a->status = x->status;
-		a->personal_data = x->personal_data;
-		a->impact_significant = x->impact_significant;
-		a->embargo_until = x->embargo_until;
-		a->initial_release = x->initial_release;
-		a->current_release = x->current_release;
-		a->size = x->size;
-		a->sig_size = x->sig_size;
-		a->has_signature = x->sig_size > 0;
-		if (vs->sha) {
-			memcpy(a->sha256, vs->sha[k], 32);
-			memcpy(a->sha512, vs->sha[k] + 32, 64);
-		}
-	}
-
-	if (!sorted && (r = advs_reorder(st, w, na, &am, seq, vat)))
+	if ((r = apply_versions(w, &ws->v, &am, seq, vid)))
 		goto out;
 
-	/* keep the released ones, in order; their strings move into the world */
-	uint32_t *pos = (uint32_t *)pairs; /* pairs is free again: old index -> new */
-	size_t strbytes = 0;
-	for (uint32_t i = 0; i < na; i++) {
-		if (seq[i] == INT64_MIN) {
-			pos[i] = W_NONE;
-			continue;
-		}
-		strbytes += (size_t)vs->row[vat[i]].vlen + (size_t)vs->row[vat[i]].tlen + 2;
-		pos[i] = w->nadvs;
-		if (i != w->nadvs) {
-			w->advs[w->nadvs] = w->advs[i];
-			vat[w->nadvs] = vat[i];
-		}
-		w->nadvs++;
-	}
-	char *sp = world_alloc(w, strbytes ? strbytes : 1);
-	if (!sp) {
-		r = -ENOMEM;
+	if (!as->sorted && (r = advs_reorder(st, w, n, &am, seq, vid)))
 		goto out;
+
+	/* keep the released ones, in order */
+	uint32_t k = 0;
+	while (k < n && seq[k] != INT64_MIN)
+		k++;
+	w->nadvs = k;
+	if (k < n) {
+		/* old index -> new, to renumber the map */
+		if (!(pos = malloc(n * sizeof(*pos)))) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			if (i < k) {
+				pos[i] = i;
+			} else if (seq[i] == INT64_MIN) {
+				pos[i] = W_NONE;
+			} else {
+				pos[i] = w->nadvs;
+				w->advs[w->nadvs] = w->advs[i];
+				vid[w->nadvs++] = vid[i];
+			}
+		}
+		if (am.dense) {
+			for (uint64_t j = 0; j < am.ndense; j++)
+				if (am.dense[j] != W_NONE)
+					am.dense[j] = pos[am.dense[j]];
+		} else {
+			for (uint32_t j = 0; j < am.n; j++)
+				am.idx[j] = pos[am.idx[j]];
+		}
 	}
-	for (uint32_t k = 0; k < w->nadvs; k++) {
-		struct w_adv *a = &w->advs[k];
-		const struct vrow *x = &vs->row[vat[k]];
-		if (x->vlen)
-			memcpy(sp, vs->str + x->soff, (size_t)x->vlen);
-		sp[x->vlen] = 0;
-		a->version = sp;
-		sp += x->vlen + 1;
-		if (x->tlen)
-			memcpy(sp, vs->str + x->soff + x->vlen, (size_t)x->tlen);
-		sp[x->tlen] = 0;
-		a->title = sp;
-		sp += x->tlen + 1;
-	}
-	if (am.dense) {
-		for (uint64_t j = 0; j < am.ndense; j++)
-			if (am.dense[j] != W_NONE)
-				am.dense[j] = pos[am.dense[j]];
-	} else {
-		for (uint32_t j = 0; j < am.n; j++)
-			am.idx[j] = pos[am.idx[j]];
-	}
-	for (uint32_t k = 0; k < w->nadvs; k++) {
-		pairs[2 * k] = w->advs[k].version_id;
-		pairs[2 * k + 1] = k;
-	}
-	if ((r = idmap_build(w, pairs, w->nadvs, &vm)))
+	if ((r = idmap_build(w, vid, w->nadvs, 0, &vm)))
 		goto out;
 
 	/* sectors of the versions in force, concerned organisations, shares */
-	for (size_t k = 0; k < as->sectors.n; k++) {
-		uint32_t ai = idmap_get(&vm, as->sectors.row[k].key);
+	for (size_t j = 0; j < as->sectors.n; j++) {
+		uint32_t ai = idmap_get(&vm, as->sectors.row[j].key);
 		if (ai != W_NONE)
-			w->advs[ai].sectors |= (uint64_t)1 << as->sectors.row[k].val;
+			w->advs[ai].sectors |= (uint64_t)1 << as->sectors.row[j].val;
 	}
 	if ((r = load_lists(w, &as->concerns, &vm, om, 0)) ||
 	    (r = load_lists(w, &as->shares, &am, om, 1)))
 		goto out;
 out:
 	sqlite3_finalize(s);
-	free(pairs);
 	free(seq);
-	free(vat);
+	free(vid);
+	free(pos);
 	return r;
 }
 

@@ -180,6 +180,15 @@ int64_t au_now(void)
 	return (int64_t)ts.tv_sec;
 }
 
+int au_name_before(const char *x, const char *y)
+{
+	while (*x && *x == *y) {
+		x++;
+		y++;
+	}
+	return *x && (unsigned char)*x < (unsigned char)*y;
+}
+
 void au_hex(const unsigned char *in, size_t n, char *out)
 {
 	static const char hx[] = "0123456789abcdef";
@@ -234,8 +243,6 @@ void *au_grow(void *v, size_t *cap, size_t need, size_t elem, size_t first)
 	*cap = c;
 	return nv;
 }
-
-#define AU_BIG (2u << 20)
 
 void *au_alloc_big(size_t n)
 {

@@ -53,6 +53,11 @@ void au_hex(const unsigned char *in, size_t n, char *out);
  * does not fit, else 0. */
 int au_strcpy(char *dst, size_t dstlen, const char *src);
 
+/* Whether x sorts before y (strcmp) and is not a prefix of it: the order
+ * in which `visible` can list a folder's file names, each followed by its
+ * companions' names (x, x.asc, x.sha256, ... before y), without a sort. */
+int au_name_before(const char *x, const char *y);
+
 /* Valid organisation slug: 1-64 of [a-z0-9-], not starting with '-'. */
 int au_slug_valid(const char *s);
 
@@ -66,9 +71,10 @@ void *au_grow(void *v, size_t *cap, size_t need, size_t elem, size_t first);
 
 /*
  * n bytes for a large array, freed with free() (and grown with realloc()):
- * 2 MiB-aligned and advised for huge pages when n is 2 MiB or more, so one
- * page fault per 2 MiB instead of one per 4 KiB.  The advice is a hint.
+ * AU_BIG-aligned and advised for huge pages when n is AU_BIG or more, so
+ * one page fault per 2 MiB instead of one per 4 KiB.  The advice is a hint.
  */
+#define AU_BIG (2u << 20)
 void *au_alloc_big(size_t n);
 
 #endif

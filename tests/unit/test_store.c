@@ -92,6 +92,9 @@ int main(void)
 			     0) == 0);
 	CHECK(store_org_role(st, "z-cert", "nonsense", AU_T_MIN, AU_T_MAX, NULL, 0) == -EINVAL);
 	CHECK(store_org_member(st, "z-cert", "hospital", T("2020-01-14"), AU_T_MAX, 0) == 0);
+	/* two roles: the world lists them by name, whatever the order they came in */
+	CHECK(store_org_role(st, "acme", "vital", T("2021-01-01"), AU_T_MAX, NULL, 0) == 0);
+	CHECK(store_org_role(st, "acme", "government", AU_T_MIN, T("2020-12-31"), "ref", 0) == 0);
 	CHECK(store_org_member(st, "z-cert", "z-cert", AU_T_MIN, AU_T_MAX, 0) == -EINVAL);
 
 	/* publishing: two versions, a future one, a withdrawn one, a share */
@@ -131,6 +134,16 @@ int main(void)
 	CHECK_STR(w->orgs[2].slug, "hospital");
 	CHECK_STR(w->orgs[3].slug, "z-cert");
 	CHECK(w->orgs[2].uid == 1001 && w->orgs[1].uid == -1);
+	CHECK(w->orgs[1].nroles == 2);
+	if (w->orgs[1].nroles == 2) {
+		CHECK(w->orgs[1].roles[0].role == policy_role_index(p, "government"));
+		CHECK(w->orgs[1].roles[0].until == T("2020-12-31"));
+		CHECK_STR(w->orgs[1].roles[0].ref, "ref");
+		CHECK(w->orgs[1].roles[1].role == policy_role_index(p, "vital"));
+		CHECK(w->orgs[1].roles[1].ref == NULL && w->orgs[1].roles[1].from == T("2021-01-01"));
+	}
+	/* published in tracking id order: the file names are known to be in order */
+	CHECK(w->filenames_ordered == 1);
 	CHECK(w->orgs[3].nroles == 1 && w->orgs[3].roles[0].role == csirt);
 	CHECK(w->orgs[3].roles[0].from == T("2020-01-14") && w->orgs[3].roles[0].until == AU_T_MAX);
 	CHECK_STR(w->orgs[3].roles[0].ref, "Stcrt. 2020, 4410");
@@ -198,6 +211,12 @@ int main(void)
 		CHECK_STR(z->version, "");
 		CHECK_STR(z->title, "");
 		CHECK(z->size == 0);
+		/* a lean world's digests are all zero; a full world's are the store's */
+		static const unsigned char zero[64];
+		CHECK(z->sha256 && z->sha512 && memcmp(z->sha256, zero, 32) == 0 &&
+		      memcmp(z->sha512, zero, 64) == 0);
+		CHECK(x->sha256 && memcmp(x->sha256, zero, 32) != 0);
+		CHECK(x->sha512 && memcmp(x->sha512, zero, 64) != 0);
 	}
 	world_free(w);
 	world_free(w2);
@@ -223,6 +242,24 @@ int main(void)
 	CHECK(store_org_add(other, "late", "Late", NULL, 0, -1, -1) == 0);
 	CHECK(store_data_version(st, &dv2) == 0 && dv2 != dv1);
 	store_close(other);
+
+	/* an advisory whose tracking id sorts first, published last: the world
+	 * is still in tracking id order (from the index), its file names no
+	 * longer known to be in order */
+	char *o1 = doc("0-1", "1", "WHITE", "2023-02-01T00:00:00Z", "2023-02-01T00:00:00Z");
+	CHECK(publish(st, o1, NULL, AU_T_MIN) == 0);
+	free(o1);
+	static const char *const ids[] = { "0-1", "A-1", "B-1", "C-1" };
+	for (int lean = 0; lean < 2; lean++) {
+		CHECK(store_world_load_opts(st, p, T("2099-06-01"), lean ? STORE_WORLD_LEAN : 0,
+					    &w) == 0);
+		CHECK(w->nadvs == 4 && w->filenames_ordered == 0);
+		for (uint32_t i = 0; i < w->nadvs && i < 4; i++)
+			CHECK_STR(w->advs[i].tracking_id, ids[i]);
+		CHECK(world_adv_find(w, "C-1") == 3 && w->advs[3].tlp == CSAF_TLP_RED);
+		CHECK(w->advs[0].initial_release == T("2023-02-01"));
+		world_free(w);
+	}
 
 	policy_free(p);
 	free(a1);

@@ -82,6 +82,15 @@ int main(void)
 	CHECK(!au_slug_valid("a.b"));
 	CHECK(!au_slug_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")); /* 65 */
 
+	/* before, and not a prefix: what `visible` needs between neighbours */
+	CHECK(au_name_before("a-1.json", "a-2.json"));
+	CHECK(au_name_before("a.json", "b"));
+	CHECK(!au_name_before("a-2.json", "a-1.json"));
+	CHECK(!au_name_before("a.json", "a.json"));
+	CHECK(!au_name_before("a.json", "a.json-b.json")); /* a prefix */
+	CHECK(!au_name_before("", "a"));
+	CHECK(au_name_before("a\x7f", "a\xc3\xa9"));       /* bytes compare unsigned */
+
 	unsigned char in[3] = { 0x00, 0xab, 0xff };
 	char hex[7];
 	au_hex(in, 3, hex);

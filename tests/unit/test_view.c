@@ -165,10 +165,88 @@ int main(void)
 				       "white/2024/a.json-b.json.sha256\nwhite/2024/a.json-b.json.sha512\n"
 				       "white/2024/a.json.asc\nwhite/2024/a.json.sha256\n"
 				       "white/2024/a.json.sha512\nwhite/changes.csv\nwhite/index.txt\n");
+			CHECK(v->names_ordered == 0);
+			free(out);
+			view_free(v);
+		}
+		/* names in order: listed from the layout, whether the world
+		 * vouches for the order (no check) or not (checked) */
+		hw->advs[1].filename = "b.json";
+		for (int vouch = 0; vouch < 2; vouch++) {
+			hw->filenames_ordered = vouch;
+			CHECK(view_build_opts(p, hw, W_PUBLIC, now, VIEW_NAMES_ONLY, &v) == 0);
+			CHECK(v->ndocs == 2 && v->names_ordered == 1);
+			f = open_memstream(&out, &outlen);
+			CHECK(view_print(v, p, 0, f) == 0);
+			fclose(f);
+			CHECK_STR(out, "white/2024/a.json\nwhite/2024/a.json.asc\n"
+				       "white/2024/a.json.sha256\nwhite/2024/a.json.sha512\n"
+				       "white/2024/b.json\nwhite/2024/b.json.sha256\n"
+				       "white/2024/b.json.sha512\nwhite/changes.csv\nwhite/index.txt\n");
+			CHECK(v->mtime == hw->advs[0].current_release);
 			free(out);
 			view_free(v);
 		}
 		world_free(hw);
+	}
+
+	/* a world large enough to be decided in chunks by two threads: the
+	 * same documents, in the same order, with the same decisions as
+	 * deciding one advisory after the other */
+	enum { BIG = 40000 };
+	struct world *bw = world_new();
+	CHECK(bw != NULL);
+	if (bw) {
+		bw->asof = now;
+		bw->orgs = world_alloc(bw, sizeof(struct w_org));
+		bw->advs = world_alloc(bw, BIG * sizeof(struct w_adv));
+		char *names = world_alloc(bw, BIG * 16);
+		CHECK(bw->orgs && bw->advs && names);
+		bw->norgs = 1;
+		bw->orgs[0].slug = "public";
+		bw->orgs[0].name = "the public";
+		bw->orgs[0].uid = bw->orgs[0].gid = -1;
+		for (uint32_t i = 0; bw->advs && names && i < BIG; i++) {
+			struct w_adv *a = &bw->advs[bw->nadvs++];
+			char *name = names + 16 * i;
+			snprintf(name, 16, "b-%05u.json", i);
+			a->id = a->version_id = i + 1;
+			a->tracking_id = a->filename = name;
+			a->version = a->title = "";
+			/* CLEAR or RED in runs of varying length, over three years */
+			a->tlp = (i / 7 + i / 1000) % 3 ? CSAF_TLP_CLEAR : CSAF_TLP_RED;
+			a->status = CSAF_STATUS_FINAL;
+			a->initial_release = now - 86400 * (int64_t)(100 + i % 900);
+			a->current_release = a->initial_release + i % 5000;
+			a->embargo_until = AU_T_MIN;
+			a->withdrawn_at = AU_T_MAX;
+		}
+		bw->filenames_ordered = 1;
+		struct pol_rctx ctx;
+		policy_rctx_init(p, bw, W_PUBLIC, now, &ctx);
+		CHECK(view_build_opts(p, bw, W_PUBLIC, now, VIEW_NAMES_ONLY, &v) == 0);
+		uint32_t k = 0, bad = 0;
+		int64_t newest = 0;
+		for (uint32_t i = 0; i < bw->nadvs; i++) {
+			struct pol_decision dec;
+			policy_decide(p, &ctx, i, &dec);
+			if (!dec.permit)
+				continue;
+			newest = bw->advs[i].current_release > newest ? bw->advs[i].current_release
+								       : newest;
+			/* in world order within each year folder */
+			int y = view_year_find(v, VIEW_WHITE, au_year(bw->advs[i].initial_release));
+			int at = y < 0 ? -1 : view_doc_find(v, y, bw->advs[i].filename);
+			if (at < 0 || v->docs[at].adv != i || v->docs[at].dec.nrules != dec.nrules ||
+			    memcmp(v->docs[at].dec.rules, dec.rules, dec.nrules * sizeof(dec.rules[0])))
+				bad++;
+			k++;
+		}
+		CHECK(k > 10000 && v->ndocs == k && bad == 0);
+		CHECK(v->names_ordered == 1 && v->mtime == newest);
+		CHECK(v->mtime == v->dirs[VIEW_WHITE].mtime && v->dirs[VIEW_RED].nyears == 0);
+		view_free(v);
+		world_free(bw);
 	}
 
 	/* before any release, the view is empty and has no folders */
