@@ -163,6 +163,7 @@ static void mount_fs_free(struct fs *fs)
 	pthread_cond_destroy(&fs->pool.cond);
 	pthread_mutex_destroy(&fs->snap_lock);
 	pthread_mutex_destroy(&fs->handles_lock);
+	pthread_mutex_destroy(&fs->push_lock);
 	pthread_mutex_destroy(&fs->watch_lock);
 	pthread_cond_destroy(&fs->watch_cond);
 	ledger_free(fs);
@@ -194,6 +195,7 @@ static int mount_fs_new(const char *store, const char *as, double timeout, unsig
 	pthread_cond_init(&fs->pool.cond, NULL);
 	pthread_mutex_init(&fs->snap_lock, NULL);
 	pthread_mutex_init(&fs->handles_lock, NULL);
+	pthread_mutex_init(&fs->push_lock, NULL);
 	pthread_mutex_init(&fs->watch_lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -17,6 +17,7 @@
  *   dh->lock           one open directory's listing (mount_ops.c)
  *   fs->ledger.write_lock  the ledger connection, across one transaction
  *   fs->ledger.set_lock    the set of disclosures already recorded
+ *   fs->push_lock      pushing hash files into the page cache (mount_ops.c)
  *   fs->snap_lock      the pointer fs->snap (and so the generation)
  *   snap->lock         the lazily built views of one snapshot
  *   fs->itab.lock      the inode table: hash chains, nlookup, refs
@@ -25,10 +26,11 @@
  *   fs->watch_lock     the watcher's sleep and stop flag
  *
  *   Order: a lock may only be taken while holding locks above it in this
- *   list.  In practice dh->lock and fs->ledger.write_lock are the only
- *   ones ever held while taking another (a readdir resolves and looks up
- *   entries under its directory's lock; a ledger write checks and fills
- *   the set under the write lock); the others are leaves, held for a few
+ *   list.  In practice dh->lock, fs->ledger.write_lock and fs->push_lock
+ *   are the only ones ever held while taking another (a readdir resolves
+ *   and looks up entries under its directory's lock; a ledger write checks
+ *   and fills the set under the write lock; a push takes the snapshot and
+ *   resolves under the push lock); the others are leaves, held for a few
  *   instructions or, for snap->lock, one view_build().  The write lock is
  *   held across one SQLite transaction (an fsync), never while resolving;
  *   a checkpoint takes a pool connection under it (no request holds a
@@ -36,7 +38,10 @@
  *   Nothing is held across a fuse_reply_*() or a fuse_lowlevel_notify_*()
  *   call: a notification can wait in the kernel for a request on the same
  *   directory (lookup, readdir) to be answered, and that request's handler
- *   may need any of these locks.
+ *   may need any of these locks.  The one exception is push_lock across
+ *   fuse_lowlevel_notify_store(), which waits at most for a READ of the
+ *   same page; no READ takes push_lock, and the watcher holds nothing else
+ *   when it takes it.
  *
  * Lifetimes: a snapshot is reference counted (snap_get()/snap_put()); a
  * request holds one reference for its duration, so the watcher can swap
@@ -229,6 +234,13 @@ struct fs {
 	pthread_mutex_t handles_lock;
 	void *handles;              /* protected by handles_lock */
 
+	/* held by a push of file contents into the kernel's page cache
+	 * (fuse_lowlevel_notify_store(), mount_ops.c), from the check that
+	 * the node is current to the notification; the watcher takes it once
+	 * after swapping in a snapshot and before telling the kernel, so no
+	 * push decided with the old snapshot lands after its invalidations */
+	pthread_mutex_t push_lock;
+
 	pthread_mutex_t snap_lock;
 	struct fs_snap *snap;       /* protected by snap_lock */
 	uint64_t next_gen;          /* watcher only */
@@ -326,6 +338,9 @@ void itab_forget(struct fs *fs, struct fs_node *node, uint64_t n);
  * itab_unpin_all().  0 or -ENOMEM. */
 int itab_pin_all(struct fs *fs, struct fs_node ***ret_nodes, size_t *ret_n);
 void itab_unpin_all(struct fs *fs, struct fs_node **nodes, size_t n);
+/* Pin one node (it stays allocated until itab_unpin()). */
+void itab_pin(struct fs *fs, struct fs_node *node);
+void itab_unpin(struct fs *fs, struct fs_node *node);
 /* Distinct recipient slugs with a node in the table (malloc'd array of
  * pointers to strdup'd slugs).  0 or -ENOMEM. */
 int itab_recipients(struct fs *fs, char ***ret_slugs, size_t *ret_n);

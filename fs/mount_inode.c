@@ -360,6 +360,21 @@ void itab_unpin_all(struct fs *fs, struct fs_node **nodes, size_t n)
 	free(nodes);
 }
 
+void itab_pin(struct fs *fs, struct fs_node *node)
+{
+	pthread_mutex_lock(&fs->itab.lock);
+	node->refs++;
+	pthread_mutex_unlock(&fs->itab.lock);
+}
+
+void itab_unpin(struct fs *fs, struct fs_node *node)
+{
+	pthread_mutex_lock(&fs->itab.lock);
+	node->refs--;
+	itab_release_locked(fs, node);
+	pthread_mutex_unlock(&fs->itab.lock);
+}
+
 int itab_recipients(struct fs *fs, char ***ret_slugs, size_t *ret_n)
 {
 	struct fs_itab *t = &fs->itab;

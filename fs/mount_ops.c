@@ -75,6 +75,9 @@ struct fsop_dh {
 	pthread_mutex_t lock;
 	struct fs_list list;        /* protected by lock */
 	uint64_t gen;               /* snapshot the list comes from: protected by lock */
+	struct fs_node **push;      /* hash files of the last readdirplus reply, pinned,
+				     * to push at the next call: protected by lock */
+	size_t npush;
 };
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -314,13 +317,61 @@ static ino_t fsop_child_ino(struct fs *fs, struct fs_node *parent, const char *n
 	return (ino_t)ino;
 }
 
+/* Whether n is a hash file (.sha256, .sha512): one line, no disclosure. */
+static int fsop_is_hashline(const struct fs_node *n)
+{
+	return n->id.type == FS_FILE && (n->id.kind == VIEW_SHA256 || n->id.kind == VIEW_SHA512);
+}
+
+/*
+ * Put the contents of the hash files nodes[] into the kernel's page cache
+ * (fuse_lowlevel_notify_store()), and unpin them.  They are a third of a
+ * tree's files and each one line long, so whoever lists a year folder is
+ * about to read them or does not mind: `cat`, `grep -r`, `rsync` and
+ * `sha256sum -c` of a listed tree then send a READ per document only.  A
+ * node's content never changes (mount_inode.c), so the pages are right for
+ * as long as the node is current; one that is no longer current in the
+ * snapshot taken under fs->push_lock is skipped, and the watcher's
+ * invalidations come after that lock (see struct fs), so a push never
+ * lands after the invalidation of what it pushed.  Called after a reply,
+ * with no other lock held; the kernel's store waits at most for a READ of
+ * the same page, which never takes push_lock.
+ */
+static void fsop_push(struct fs *fs, struct fs_node **nodes, size_t n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&fs->push_lock);
+	struct fs_snap *s = snap_get(fs);
+	for (size_t i = 0; i < n; i++) {
+		struct fs_loc loc;
+		char buf[256];
+		size_t len;
+		if (snap_current(fs, s, nodes[i], &loc))
+			continue;
+		const char *c = snap_generated(s, &nodes[i]->id, &loc, buf, sizeof(buf), &len);
+		struct fuse_bufvec bv = FUSE_BUFVEC_INIT(len);
+		bv.buf[0].mem = (void *)(uintptr_t)c;
+		/* -ENOENT: the kernel has forgotten the inode meanwhile */
+		(void)fuse_lowlevel_notify_store(fs->se, itab_nodeid(fs, nodes[i]), 0, &bv, 0);
+	}
+	snap_put(s);
+	pthread_mutex_unlock(&fs->push_lock);
+	for (size_t i = 0; i < n; i++)
+		itab_unpin(fs, nodes[i]);
+}
+
 /*
  * readdir and readdirplus.  The listing comes from the snapshot of the
  * last call; it is made again when the world moved, so a listing never
  * shows what the current view does not hold (offsets may then shift, as
  * in any directory changed while being read).  Entries of readdirplus add
  * a lookup each; when the generation moved while they were made, they
- * are taken back and made again (see the file-top comment).
+ * are taken back and made again (see the file-top comment).  The hash
+ * files of a readdirplus reply are pushed into the page cache (fsop_push)
+ * at the directory's next call, after its reply: the kernel makes its
+ * inodes from a reply when the reader takes it, so only by then do they
+ * exist; the kernel always asks once more, until a reply comes back empty.
  */
 static void fsop_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 				struct fuse_file_info *fi, int plus)
@@ -328,8 +379,8 @@ static void fsop_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off
 	struct fs *fs = fsop_fs(req);
 	struct fs_node *n = itab_node(fs, ino);
 	struct fsop_dh *dh = (struct fsop_dh *)(uintptr_t)fi->fh;
-	struct fs_node **added = NULL;
-	size_t pos = 0, nadded = 0;
+	struct fs_node **added = NULL, **push = NULL, **topush = NULL;
+	size_t pos = 0, nadded = 0, npush = 0;
 	char *buf = malloc(size ? size : 1);
 	struct fs_caller c;
 	int r = 0;
@@ -408,6 +459,23 @@ static void fsop_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off
 		nadded = 0;
 		r = 0;
 	}
+	/* this reply's hash files are pushed at the next call; the last
+	 * reply's now (its inodes exist: the kernel asked again) */
+	topush = dh->push;
+	npush = dh->npush;
+	dh->push = NULL;
+	dh->npush = 0;
+	if (plus && nadded && (push = malloc(nadded * sizeof(*push)))) {
+		size_t k2 = 0;
+		for (size_t k = 0; k < nadded; k++) {
+			if (fsop_is_hashline(added[k])) {
+				itab_pin(fs, added[k]);
+				push[k2++] = added[k];
+			}
+		}
+		dh->push = push;
+		dh->npush = k2;
+	}
 	pthread_mutex_unlock(&dh->lock);
 	tenant_caller_release(&c);
 	if (r && !pos) {
@@ -416,6 +484,8 @@ static void fsop_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off
 		for (size_t k = 0; k < nadded; k++)
 			itab_forget(fs, added[k], 1);
 	}
+	fsop_push(fs, topush, npush);
+	free(topush);
 	free(added);
 	free(buf);
 }
@@ -435,8 +505,13 @@ static void fsop_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t 
 static void fsop_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fsop_dh *dh = (struct fsop_dh *)(uintptr_t)fi->fh;
+	struct fs *fs = fsop_fs(req);
 	(void)ino;
-	fsop_handle_unlink(fsop_fs(req), &dh->h);
+	fsop_handle_unlink(fs, &dh->h);
+	/* closed before the listing's end: what was not pushed stays unread */
+	for (size_t k = 0; k < dh->npush; k++)
+		itab_unpin(fs, dh->push[k]);
+	free(dh->push);
 	snap_list_free(&dh->list);
 	pthread_mutex_destroy(&dh->lock);
 	free(dh);
@@ -550,6 +625,7 @@ void fsop_release_all(struct fs *fs)
 	for (; h; h = next) {
 		next = h->next;
 		struct fsop_dh *dh = (struct fsop_dh *)h;
+		free(dh->push); /* the nodes go with the table */
 		snap_list_free(&dh->list);
 		pthread_mutex_destroy(&dh->lock);
 		free(dh);

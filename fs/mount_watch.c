@@ -627,6 +627,10 @@ static int watch_reload(struct fs *fs)
 	       (unsigned long long)nw->gen, patched ? "patched" : "loaded", nnodes, ndiffed, q.n,
 	       (long long)(t1 - t0), (long long)(t2 - t1));
 	watch_plan_free(&pl);
+	/* a barrier: a push into the page cache decided with the old snapshot
+	 * ends before the invalidations go out (struct fs, push_lock) */
+	pthread_mutex_lock(&fs->push_lock);
+	pthread_mutex_unlock(&fs->push_lock);
 	watch_send(fs, &q);
 	watch_queue_free(&q);
 	itab_unpin_all(fs, nodes, nnodes);

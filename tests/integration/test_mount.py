@@ -15,6 +15,7 @@ moment that made it (an embargo ending).
 import ctypes
 import errno
 import filecmp
+import hashlib
 import json
 import os
 import re
@@ -766,19 +767,53 @@ def test_open_file_keeps_one_version(world, mounts, tmp_path):
         assert err == errno.EIO or head + rest == old
         assert err == errno.EIO, "the old version's uncached bytes were served"
         assert os.fstat(fd).st_size == len(old)
-        # withdrawn: the name goes, the open file describes what it was
+        # withdrawn: the name goes, the open file describes what it was; the
+        # hash line, pushed into the page cache by the listing, goes too
+        os.listdir(f.parent)
         fd2 = os.open(f, os.O_RDONLY)
+        fd3 = os.open(str(f) + ".sha256", os.O_RDONLY)
         try:
             assert os.pread(fd2, 10, 0) == new[:10]
+            assert os.pread(fd3, 64, 0) == hashlib.sha256(new).hexdigest().encode()
             ok("withdraw", tid, store=world.store)
             gone, took = wait_for(lambda: not os.path.exists(f), LIVE_LIMIT + 1)
             assert gone, f"withdrawn document still there after {took:.2f}s"
             assert os.fstat(fd2).st_size == len(new)
             assert read_rest(fd2, 0) == (b"", errno.EIO)
+            assert read_rest(fd3, 0) == (b"", errno.EIO)
         finally:
             os.close(fd2)
+            os.close(fd3)
     finally:
         os.close(fd)
+
+
+def test_hash_files_come_with_the_listing(world, tmp_path):
+    """A listing (readdirplus) pushes the one-line .sha256 and .sha512 files
+    into the kernel's page cache: reading them sends the daemon no READ,
+    a document still does (its first read is a disclosure), and the bytes
+    are the hash lines of the versions served."""
+    m = Mount(world.store, tmp_path / "mnt", "-d")
+    try:
+        year = m.mnt / "acme" / "green" / "2024"
+        names = os.listdir(year)
+        hashes = sorted(n for n in names if n.endswith((".sha256", ".sha512")))
+        docs = sorted(n for n in names if n.endswith(".json"))
+        assert hashes and docs
+        reads = lambda: m.stderr().count("opcode: READ ")
+        # the push happens after the reply to the listing's last (empty)
+        # call, which may come back first: give it time (not timed itself)
+        time.sleep(0.5)
+        before = reads()
+        lines = {n: (year / n).read_text() for n in hashes}
+        assert reads() == before, "a pushed hash file was read from the daemon"
+        data = {n: (year / n).read_bytes() for n in docs}
+        assert reads() >= before + len(docs)
+        for n in docs:
+            assert lines[n + ".sha256"] == f"{hashlib.sha256(data[n]).hexdigest()}  {n}\n"
+            assert lines[n + ".sha512"] == f"{hashlib.sha512(data[n]).hexdigest()}  {n}\n"
+    finally:
+        m.unmount(check=False)
 
 
 def test_live_embargo_ends_without_store_change(world, mounts, tmp_path):
