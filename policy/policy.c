@@ -89,40 +89,17 @@ static const int atom_fixed_bit[PA_NATOMS] = {
 
 /* ---- arena: everything of a compiled policy but its clause table ---- */
 
-struct pol_blk {
-	struct pol_blk *next;
-	size_t used, cap;
-	_Alignas(16) unsigned char data[];
-};
+#define PA_BLOCK 16384
 
 /* Zeroed memory owned by p, freed by policy_free(); NULL on out of memory. */
 static void *pa_alloc(struct policy *p, size_t n)
 {
-	struct pol_blk *b = p->arena;
-	n = (n + 15) & ~(size_t)15;
-	if (!b || b->cap - b->used < n) {
-		size_t cap = n > 16384 ? n : 16384;
-		struct pol_blk *nb = malloc(sizeof(*nb) + cap);
-		if (!nb)
-			return NULL;
-		nb->next = b;
-		nb->used = 0;
-		nb->cap = cap;
-		p->arena = b = nb;
-	}
-	void *r = b->data + b->used;
-	b->used += n;
-	memset(r, 0, n);
-	return r;
+	return au_arena_alloc(&p->arena, n);
 }
 
 static char *pa_strdup(struct policy *p, const char *s)
 {
-	size_t n = strlen(s) + 1;
-	char *r = pa_alloc(p, n);
-	if (r)
-		memcpy(r, s, n);
-	return r;
+	return au_arena_strndup(&p->arena, s, strlen(s));
 }
 
 /* ---- compiler state and error paths ---- */
@@ -1405,6 +1382,7 @@ int policy_compile(const char *json, size_t len, struct policy **ret_policy, cha
 		cJSON_Delete(root);
 		return cc_fail(&c, -ENOMEM, "out of memory");
 	}
+	c.p->arena.block = PA_BLOCK;
 	int rc = compile_doc(&c, root);
 	for (int i = 0; i < POL_MAX_CONDS; i++)
 		dnf_free(&c.named[i].dnf);
@@ -1421,12 +1399,7 @@ void policy_free(struct policy *p)
 {
 	if (!p)
 		return;
-	struct pol_blk *b = p->arena;
-	while (b) {
-		struct pol_blk *next = b->next;
-		free(b);
-		b = next;
-	}
+	au_arena_free(&p->arena);
 	free(p->clauses);
 	free(p);
 }

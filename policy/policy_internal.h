@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "policy.h"
+#include "util.h"
 
 /* Limits of a policy document (docs/advisoryfs-policy.5, LIMITS). */
 #define POL_MAX_DEPTH      32   /* JSON nesting */
@@ -156,7 +157,7 @@ struct policy {
 	int ndyn;
 	uint64_t dyn_recipient;  /* dynamic bits known from the recipient and t */
 	uint64_t dyn_advisory;   /* dynamic bits known from the advisory */
-	void *arena;             /* every string, node and table above, but clauses */
+	struct au_arena arena;   /* every string, node and table above, but clauses */
 };
 
 /* pol_rctx.flags */

@@ -16,64 +16,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct arena_block {
-	struct arena_block *next;
-	size_t used, cap;
-	void *adopted;              /* memory handed over by world_adopt(), or NULL */
-	_Alignas(16) unsigned char data[];
+/* Memory handed over by world_adopt(), listed in the arena itself. */
+struct w_adopted {
+	struct w_adopted *next;
+	void *p;
 };
 
+/* World blocks are AU_BIG (2 MiB) or more (au_arena's default), backed
+ * by huge pages where the kernel can: a page fault per block instead of
+ * one per 4 KiB when it is first written. */
 void *world_alloc(struct world *w, size_t n)
 {
-	struct arena_block *b = w->arena;
-	n = (n + 15) & ~(size_t)15;
-	if (!b || b->cap - b->used < n) {
-		/* blocks of AU_BIG (2 MiB) or more are backed by huge pages
-		 * where the kernel can: a page fault per block instead of one
-		 * per 4 KiB when it is first written */
-		size_t cap = AU_BIG - sizeof(struct arena_block);
-		cap = n > cap ? n : cap;
-		struct arena_block *nb = au_alloc_big(sizeof(*nb) + cap);
-		if (!nb)
-			return NULL;
-		nb->next = b;
-		nb->used = 0;
-		nb->cap = cap;
-		nb->adopted = NULL;
-		w->arena = b = nb;
-	}
-	void *p = b->data + b->used;
-	b->used += n;
-	memset(p, 0, n);
-	return p;
+	return au_arena_alloc(&w->arena, n);
 }
 
 char *world_strdup(struct world *w, const char *s)
 {
-	size_t n = strlen(s) + 1;
-	char *p = world_alloc(w, n);
-	if (p)
-		memcpy(p, s, n);
-	return p;
+	return au_arena_strndup(&w->arena, s, strlen(s));
 }
 
 int world_adopt(struct world *w, void *p)
 {
-	struct arena_block *b = malloc(sizeof(*b));
-	if (!b)
+	struct w_adopted *a = au_arena_alloc(&w->arena, sizeof(*a));
+	if (!a)
 		return -ENOMEM;
-	b->used = b->cap = 0;
-	b->adopted = p;
-	/* behind the block world_alloc() is filling, which stays first */
-	struct arena_block *head = w->arena;
-	if (head) {
-		b->next = head->next;
-		head->next = b;
-	} else {
-		b->next = NULL;
-		w->arena = b;
-	}
+	a->p = p;
+	a->next = w->adopted;
+	w->adopted = a;
 	return 0;
+}
+
+void world_adopt_arena(struct world *w, struct au_arena *from)
+{
+	au_arena_take(&w->arena, from);
 }
 
 struct world *world_new(void)
@@ -90,13 +65,9 @@ void world_free(struct world *w)
 {
 	if (!w || atomic_fetch_sub(&w->refs, 1) != 1)
 		return;
-	struct arena_block *b = w->arena;
-	while (b) {
-		struct arena_block *next = b->next;
-		free(b->adopted);
-		free(b);
-		b = next;
-	}
+	for (struct w_adopted *a = w->adopted; a; a = a->next)
+		free(a->p);
+	au_arena_free(&w->arena);
 	world_free(w->base);
 	free(w);
 }

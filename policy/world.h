@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 #define W_NONE UINT32_MAX
 #define W_PUBLIC 0          /* orgs[0] is the public pseudo-recipient */
 #define W_MAX_ROLES 32      /* roles per policy vocabulary (bitmask) */
@@ -111,7 +113,8 @@ struct world {
 	 * strcmp order too, none a prefix of the next (so a view's folders,
 	 * subsequences of advs[], need no sort and no check); 0: unknown */
 	int filenames_ordered;
-	void *arena;            /* private to the builder */
+	struct au_arena arena;  /* private to the builder */
+	struct w_adopted *adopted; /* private to world.c: memory world_adopt() took */
 	/* private to world.c: references (the owner's and those of worlds
 	 * derived from this one), and for a derived world (world_derive())
 	 * the world whose memory it shares and the advisories whose shares[]

@@ -26,6 +26,8 @@ char *world_strdup(struct world *w, const char *s);
  * still the caller's.
  */
 int world_adopt(struct world *w, void *p);
+/* Move the blocks of an arena a builder filled (strings) into w. */
+void world_adopt_arena(struct world *w, struct au_arena *from);
 
 /*
  * A copy of base at asof that may be patched where withdrawals and shares

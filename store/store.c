@@ -1378,34 +1378,12 @@ static int idmap_build(struct world *w, const int64_t *ids, uint32_t n, uint32_t
 	return 0;
 }
 
-/*
- * Strings packed one after the other into blocks of the world's arena,
- * without world_alloc()'s rounding and zeroing of each one.
- */
-#define STRPOOL_BLOCK (64u << 10)
-struct strpool {
-	char *p;
-	size_t left;
-};
-
-/* A copy of the len bytes at s, NUL-terminated, in the world's memory (a
- * NULL s with len 0, SQLite's empty value, gives ""); NULL on out of memory. */
-static char *pool_strn(struct world *w, struct strpool *sp, const unsigned char *s, int len)
+/* A copy of the len bytes at s, NUL-terminated, in the world's memory,
+ * packed without alignment (a NULL s with len 0, SQLite's empty value,
+ * gives ""); NULL on out of memory. */
+static char *pool_strn(struct world *w, const unsigned char *s, int len)
 {
-	size_t n = (size_t)len + 1;
-	if (sp->left < n) {
-		size_t cap = n > STRPOOL_BLOCK ? n : STRPOOL_BLOCK;
-		if (!(sp->p = world_alloc(w, cap)))
-			return NULL;
-		sp->left = cap;
-	}
-	char *p = sp->p;
-	if (len > 0)
-		memcpy(p, s, (size_t)len);
-	p[len] = 0;
-	sp->p += n;
-	sp->left -= n;
-	return p;
+	return au_arena_strndup(&w->arena, s, (size_t)len);
 }
 
 /*
@@ -1559,7 +1537,6 @@ struct orgs_scan {
 	struct world *w;
 	const struct idmap *om;
 	uint32_t cap;               /* room in w->orgs */
-	struct strpool pool;
 	struct vocab_memo vocab;    /* the sectors, then the roles */
 	struct org_link {
 		uint32_t org, val;      /* organisation; its role, or the member */
@@ -1588,8 +1565,8 @@ static int org_row(void *arg, sqlite3_value **v)
 		return SQLITE_OK;
 	struct w_org *o = &w->orgs[w->norgs];
 	o->id = sqlite3_value_int64(v[0]);
-	o->slug = pool_strn(w, &os->pool, sqlite3_value_text(v[1]), sqlite3_value_bytes(v[1]));
-	o->name = pool_strn(w, &os->pool, sqlite3_value_text(v[2]), sqlite3_value_bytes(v[2]));
+	o->slug = pool_strn(w, sqlite3_value_text(v[1]), sqlite3_value_bytes(v[1]));
+	o->name = pool_strn(w, sqlite3_value_text(v[2]), sqlite3_value_bytes(v[2]));
 	o->uid = val_time(v[3], -1);
 	o->gid = val_time(v[4], -1);
 	if (!o->slug || !o->name)
@@ -1620,7 +1597,7 @@ static int org_role_row(void *arg, sqlite3_value **v)
 	const char *ref = NULL;
 	if (sqlite3_value_type(v[4]) != SQLITE_NULL) {
 		const unsigned char *t = sqlite3_value_text(v[4]);
-		if (!t || !(ref = pool_strn(os->w, &os->pool, t, sqlite3_value_bytes(v[4]))))
+		if (!t || !(ref = pool_strn(os->w, t, sqlite3_value_bytes(v[4]))))
 			return SQLITE_NOMEM;
 	}
 	return orgs_link_add(os, (struct org_link){ oi, (uint32_t)ri, val_time(v[2], AU_T_MIN),
@@ -2019,52 +1996,10 @@ static int links_add(struct links *l, int64_t key, int64_t val, int64_t at)
 	return 0;
 }
 
-/*
- * Strings packed into blocks of their own that never move (pointers into
- * them stay valid while more are added), for a scan that runs before the
- * world exists; the world adopts the blocks (world_adopt()).
- */
+/* Strings of the advisory scan, which runs before the world exists
+ * (the world takes the blocks: world_adopt_arena()); the first block is
+ * sized from the number of advisories. */
 #define STRBLOCK_MIN (256u << 10)
-struct strblock {
-	struct strblock *next;
-	size_t used, cap;
-	char data[];
-};
-
-/* A NUL-terminated copy of the len bytes at s (NULL with len 0: "") in
- * the blocks at *head; first: the size of a first block (0: the
- * minimum).  NULL on out of memory. */
-static char *strblock_put(struct strblock **head, const char *s, size_t len, size_t first)
-{
-	struct strblock *b = *head;
-	if (!b || b->cap - b->used < len + 1) {
-		size_t cap = b || first < STRBLOCK_MIN ? STRBLOCK_MIN : first;
-		cap = cap < len + 1 ? len + 1 : cap;
-		struct strblock *nb = au_alloc_big(sizeof(*nb) + cap);
-		if (!nb)
-			return NULL;
-		nb->next = b;
-		nb->used = 0;
-		nb->cap = cap;
-		*head = b = nb;
-	}
-	char *p = b->data + b->used;
-	if (len)
-		memcpy(p, s, len);
-	p[len] = 0;
-	b->used += len + 1;
-	return p;
-}
-
-static void strblock_free(struct strblock *b)
-{
-	while (b) {
-		struct strblock *next = b->next;
-		free(b);
-		b = next;
-	}
-}
-
 /*
  * Every advisory in row id order (ADV_SQL), already as the world's
  * advisories (id, tracking id and file name, no version in force yet, not
@@ -2081,7 +2016,7 @@ struct ascan {
 	size_t n, cap;
 	int sorted;                 /* adv[] in tracking id order too */
 	int names_before;           /* and each file name au_name_before() the next */
-	struct strblock *str;       /* the tracking ids and file names */
+	struct au_arena str;        /* the tracking ids and file names */
 	struct links sectors, concerns, shares;
 };
 
@@ -2090,12 +2025,20 @@ static void ascan_release(struct ascan *as)
 	const struct policy *p = as->p;
 	free(as->adv);
 	free(as->ids);
-	strblock_free(as->str);
+	au_arena_free(&as->str);
 	free(as->sectors.row);
 	free(as->concerns.row);
 	free(as->shares.row);
 	memset(as, 0, sizeof(*as));
 	as->p = p;
+}
+
+/* A copy of a string of the scan (STRBLOCK_MIN above). */
+static char *ascan_str(struct ascan *as, const void *s, size_t len)
+{
+	size_t first = as->cap * 40;
+	as->str.block = !as->str.head && first > STRBLOCK_MIN ? first : STRBLOCK_MIN;
+	return au_arena_strndup(&as->str, s, len);
 }
 
 /* Room for one more advisory; 0 or -ENOMEM. */
@@ -2163,8 +2106,8 @@ static int ascan_row(void *arg, sqlite3_value **v)
 	const char *fn = (const char *)sqlite3_value_text(v[2]);
 	size_t flen = (size_t)sqlite3_value_bytes(v[2]);
 	/* a first block for about 40 bytes of tracking id and file name each */
-	char *t = (tid || !tlen) ? strblock_put(&as->str, tid, tlen, as->cap * 40) : NULL;
-	char *f = t && (fn || !flen) ? strblock_put(&as->str, fn, flen, 0) : NULL;
+	char *t = (tid || !tlen) ? ascan_str(as, tid, tlen) : NULL;
+	char *f = t && (fn || !flen) ? ascan_str(as, fn, flen) : NULL;
 	if (!f || ascan_room(as))
 		return SQLITE_NOMEM;
 	int64_t id = sqlite3_value_int64(v[0]);
@@ -2454,12 +2397,7 @@ static int ascan_adopt(struct world *w, struct ascan *as)
 		return -ENOMEM;
 	w->advs = as->adv;
 	as->adv = NULL;
-	while (as->str) {
-		struct strblock *b = as->str;
-		if (world_adopt(w, b))
-			return -ENOMEM;
-		as->str = b->next;
-	}
+	world_adopt_arena(w, &as->str);
 	return 0;
 }
 

@@ -244,6 +244,79 @@ void *au_grow(void *v, size_t *cap, size_t need, size_t elem, size_t first)
 	return nv;
 }
 
+struct au_block {
+	struct au_block *next;
+	size_t used, cap;
+	_Alignas(16) unsigned char data[];
+};
+
+/* n bytes at a multiple of align (a power of two) in a's blocks. */
+static void *au_arena_bump(struct au_arena *a, size_t n, size_t align)
+{
+	struct au_block *b = a->head;
+	size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+	if (!b || at > b->cap || b->cap - at < n) {
+		size_t cap = a->block ? a->block : AU_BIG - sizeof(*b);
+		cap = n > cap ? n : cap;
+		struct au_block *nb = au_alloc_big(sizeof(*nb) + cap);
+		if (!nb)
+			return NULL;
+		nb->next = b;
+		nb->used = 0;
+		nb->cap = cap;
+		a->head = b = nb;
+		at = 0;
+	}
+	b->used = at + n;
+	return b->data + at;
+}
+
+void *au_arena_alloc(struct au_arena *a, size_t n)
+{
+	void *p = au_arena_bump(a, n, 16);
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
+char *au_arena_strndup(struct au_arena *a, const void *s, size_t len)
+{
+	char *p = au_arena_bump(a, len + 1, 1);
+	if (!p)
+		return NULL;
+	if (len)
+		memcpy(p, s, len);
+	p[len] = 0;
+	return p;
+}
+
+void au_arena_take(struct au_arena *a, struct au_arena *from)
+{
+	struct au_block *last = from->head;
+	if (!last)
+		return;
+	while (last->next)
+		last = last->next;
+	if (a->head) {
+		last->next = a->head->next;
+		a->head->next = from->head;
+	} else {
+		a->head = from->head;
+	}
+	from->head = NULL;
+}
+
+void au_arena_free(struct au_arena *a)
+{
+	struct au_block *b = a->head;
+	while (b) {
+		struct au_block *next = b->next;
+		free(b);
+		b = next;
+	}
+	a->head = NULL;
+}
+
 void *au_alloc_big(size_t n)
 {
 	void *p = NULL;

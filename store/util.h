@@ -77,4 +77,26 @@ void *au_grow(void *v, size_t *cap, size_t need, size_t elem, size_t first);
 #define AU_BIG (2u << 20)
 void *au_alloc_big(size_t n);
 
+/*
+ * A bump allocator: blocks (from au_alloc_big(), so huge pages for the
+ * large ones) that never move, so pointers into them stay valid, all
+ * freed at once.  Not thread-safe.  Zero-initialise; block is the size of
+ * a new block's data (0: AU_BIG in all; a larger request gets a block of
+ * its own size), and may change between calls.
+ */
+struct au_block;
+struct au_arena {
+	struct au_block *head;      /* the block being filled */
+	size_t block;
+};
+/* n zeroed bytes aligned to 16; NULL when out of memory. */
+void *au_arena_alloc(struct au_arena *a, size_t n);
+/* A NUL-terminated copy of the len bytes at s (s may be NULL when len is
+ * 0), packed without alignment; NULL when out of memory. */
+char *au_arena_strndup(struct au_arena *a, const void *s, size_t len);
+/* Move every block of from into a (behind the block a is filling);
+ * from is left empty. */
+void au_arena_take(struct au_arena *a, struct au_arena *from);
+void au_arena_free(struct au_arena *a);
+
 #endif

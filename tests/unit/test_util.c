@@ -122,5 +122,28 @@ int main(void)
 	big = realloc(big, (size_t)6 << 20);
 	CHECK(big && big[(5 << 20) - 1] == 1);
 	free(big);
+
+	/* au_arena: aligned zeroed memory, packed strings, blocks that never
+	 * move, a request larger than a block, blocks moved to another arena */
+	struct au_arena ar = { .head = NULL, .block = 64 }, other = { .head = NULL, .block = 32 };
+	char *s1 = au_arena_strndup(&ar, "abc", 3);
+	char *s2 = au_arena_strndup(&ar, NULL, 0);
+	CHECK(s1 && s2 && strcmp(s1, "abc") == 0 && *s2 == 0 && s2 == s1 + 4);
+	unsigned char *z = au_arena_alloc(&ar, 24);
+	CHECK(z && ((uintptr_t)z & 15) == 0 && z[0] == 0 && z[23] == 0);
+	memset(z, 7, 24);
+	char *huge = au_arena_alloc(&ar, 1000);     /* its own block */
+	CHECK(huge && ((uintptr_t)huge & 15) == 0 && huge[999] == 0);
+	char *after = au_arena_strndup(&ar, "defgh", 5);
+	CHECK(after && strcmp(after, "defgh") == 0 && strcmp(s1, "abc") == 0 && z[23] == 7);
+	char *o1 = au_arena_strndup(&other, "xyz", 3);
+	au_arena_take(&ar, &other);
+	CHECK(other.head == NULL && strcmp(o1, "xyz") == 0);
+	CHECK(au_arena_strndup(&ar, "i", 1) != NULL);
+	au_arena_take(&other, &ar);                  /* into an empty arena */
+	CHECK(ar.head == NULL && other.head != NULL);
+	au_arena_free(&other);
+	au_arena_free(&ar);                          /* empty: nothing to do */
+	CHECK(other.head == NULL);
 	return check_exit("util");
 }
