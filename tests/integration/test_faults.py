@@ -117,6 +117,22 @@ def test_sigkill_daemon_while_reading(tmp_path, reads_before):
     wrong, errors, reads = [], [], [0]
     stop = threading.Event()
 
+    def read_all(fd):
+        # The pages are dropped after each read, so that every read asks the
+        # daemon (a file served from the page cache needs no daemon, and
+        # would read fine after the kill): the kill then lands during reads.
+        chunks, off = [], 0
+        try:
+            while True:
+                b = os.pread(fd, 65536, off)
+                if not b:
+                    break
+                chunks.append(b)
+                off += len(b)
+        finally:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        return b"".join(chunks)
+
     def reader(k):
         paths = sorted(want)
         fds = {}
@@ -130,16 +146,13 @@ def test_sigkill_daemon_while_reading(tmp_path, reads_before):
                     fd = fds.get(rel)
                     if fd is None:
                         fd = fds[rel] = os.open(mnt / rel, os.O_RDONLY)
-                    chunks, off = [], 0
-                    while True:
-                        b = os.pread(fd, 65536, off)
-                        if not b:
-                            break
-                        chunks.append(b)
-                        off += len(b)
-                    data = b"".join(chunks)
+                    data = read_all(fd)
                 else:
-                    data = (mnt / rel).read_bytes()
+                    fd = os.open(mnt / rel, os.O_RDONLY)
+                    try:
+                        data = read_all(fd)
+                    finally:
+                        os.close(fd)
                 if data != want[rel]:
                     wrong.append((rel, len(data), len(want[rel])))
                 reads[0] += 1
