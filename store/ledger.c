@@ -15,7 +15,7 @@
  * threads beside a read-only pool, and wants synchronous=FULL for it alone
  * (a ledger entry must be durable before the bytes it records are
  * returned; the rest of the store is content with NORMAL).  The schema is
- * migration 2 of store.c.
+ * migration 2 of store/store_schema.c.
  *
  * Sections: connection and errors; the canonical encoding; appending;
  * reading; checkpoints; verification.

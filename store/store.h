@@ -61,6 +61,29 @@ int store_meta_key(struct store *st, unsigned char ret_key[32]);
 int store_meta_get(struct store *st, const char *key, char **ret_value, size_t *ret_len);
 int store_meta_set(struct store *st, const char *key, const void *value, size_t len);
 
+/* The meta values naming the store's OpenPGP signing key: the key file
+ * (absolute path), its fingerprint (40 uppercase hex digits) and the
+ * armoured public key that views serve under openpgp/ (cli_key.c). */
+#define STORE_META_SIGNING_PATH   "signing_key_path"
+#define STORE_META_SIGNING_FPR    "signing_fpr"
+#define STORE_META_SIGNING_PUBKEY "signing_pubkey"
+
+/*
+ * Sign data with the store's key (store_sign.c): the meta values
+ * STORE_META_SIGNING_PATH and _FPR (written by 'advisoryfs key generate')
+ * name the key file and its fingerprint.  Returns -ENOENT when the store
+ * has no signing key (publish then serves no .asc); 0 with an allocated
+ * armoured signature in *ret_asc otherwise.  A key that cannot be used is
+ * an error, never a silent skip: -ENOKEY when the key file is missing or
+ * holds another key than the fingerprint; pgp_key_load()'s errors (-EPERM
+ * unsafe mode or owner, -ELOOP, -EACCES, -EBADMSG); a failing store read
+ * as store_meta_get() returns it.  pgp_strerror() words them all.  The key
+ * is loaded once per process and cached (guarded by a mutex; loaded again
+ * if the store names another file); the store is read on every call, so
+ * 'key forget' takes effect at once.
+ */
+int store_sign(struct store *st, const char *data, size_t len, char **ret_asc, size_t *ret_len);
+
 /* ---- policy ---- */
 /* Record and activate a policy (source text kept verbatim). */
 int store_policy_add(struct store *st, const char *json, size_t len, const char *loaded_by,

@@ -1,5 +1,5 @@
 /*
- * test_csaf.c - store/csaf.c: real CSAF documents, the section 5.1 file-name
+ * test_csaf.c - lib/csaf: real CSAF documents, the section 5.1 file-name
  * cases, each required field, each input limit, dates, version ordering,
  * TLP labels and .dist.json companions.
  *

@@ -1,5 +1,5 @@
 /*
- * test_pgp.c - unit tests of store/pgp.c: CRC-24 and armour, MPIs, key
+ * test_pgp.c - unit tests of lib/crypto/pgp.c: CRC-24 and armour, MPIs, key
  * files (modes, refusals, round trip), signatures checked by our own
  * parser, including ones whose r or s starts with zero bytes.  That gpg
  * accepts what we write is tested in tests/integration/test_pgp.py.

@@ -1,0 +1,33 @@
+/*
+ * cli.h - the subcommands of the advisoryfs program (fs/cli/), for the
+ * table in main.c.
+ *
+ * Each takes the arguments after its own name (argv[0] is the subcommand
+ * name, for getopt) and the global options already parsed, and returns the
+ * process exit code: 0 success, 1 failure, 2 usage error (fs/cmd/cmd.h).
+ */
+#ifndef ADVISORYFS_CLI_H
+#define ADVISORYFS_CLI_H
+
+struct cmd_ctx;
+
+/* cli_org.c: init; org add|role|member|bind|list */
+int cli_init(struct cmd_ctx *ctx, int argc, char **argv);
+int cli_org(struct cmd_ctx *ctx, int argc, char **argv);
+/* cli_publish.c */
+int cli_publish(struct cmd_ctx *ctx, int argc, char **argv);
+int cli_import(struct cmd_ctx *ctx, int argc, char **argv);
+int cli_withdraw(struct cmd_ctx *ctx, int argc, char **argv);
+int cli_share(struct cmd_ctx *ctx, int argc, char **argv);
+/* cli_policy.c: policy load|check|show; visible; explain */
+int cli_policy(struct cmd_ctx *ctx, int argc, char **argv);
+int cli_visible(struct cmd_ctx *ctx, int argc, char **argv);
+int cli_explain(struct cmd_ctx *ctx, int argc, char **argv);
+/* cli_audit.c: the disclosure ledger */
+int cli_audit(struct cmd_ctx *ctx, int argc, char **argv);
+/* cli_key.c: the store's OpenPGP signing key */
+int cli_key(struct cmd_ctx *ctx, int argc, char **argv);
+/* cli_provider.c: `advisoryfs provider set|show|reset` */
+int cli_provider(struct cmd_ctx *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,351 @@
+/*
+ * cli_org.c - `advisoryfs init` and `advisoryfs org`: the store and its
+ * organisations, their dated roles, constituencies and account bindings.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cmd.h"
+#include "csaf.h"
+#include "policy.h"
+#include "store.h"
+#include "util.h"
+#include "view.h"
+
+extern const char policy_default_json[];
+extern const size_t policy_default_json_len;
+
+/* ---- init ------------------------------------------------------------------------------ */
+
+static const char init_help[] =
+	"usage: advisoryfs -s STORE init [--policy FILE]\n"
+	"\n"
+	"Create a new, empty store at STORE holding the default policy (the Wbni\n"
+	"rules; see 'advisoryfs policy show').  Refuses an existing file.\n"
+	"\n"
+	"  --policy FILE   start with this policy instead of the default\n";
+
+int cli_init(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option lo[] = { { "policy", required_argument, NULL, 'p' },
+					     { "store", required_argument, NULL, 's' },
+					     { "help", no_argument, NULL, 'h' },
+					     { NULL, 0, NULL, 0 } };
+	const char *policy_file = NULL;
+	int c;
+	if (cmd_want_help(argc, argv)) {
+		fputs(init_help, stdout);
+		return 0;
+	}
+	optind = 0;
+	while ((c = cmd_next_opt("init", argc, argv, "s:h", lo)) != -1) {
+		if (c == '?')
+			return 2;
+		if (c == 'p')
+			policy_file = optarg;
+		else if (c == 's')
+			ctx->store_path = optarg;
+	}
+	if (optind != argc)
+		return cmd_usage_error("init", "unexpected argument '%s'", argv[optind]);
+
+	char *json = NULL, why[128];
+	size_t len = 0;
+	if (policy_file) {
+		int r = cmd_read_file(policy_file, POL_MAX_BYTES, &json, &len);
+		if (r) {
+			cmd_err("init: %s: %s", ESC(policy_file), cmd_read_error(r, POL_MAX_BYTES, why,
+									sizeof(why)));
+			return 1;
+		}
+	}
+	struct store *st = cmd_open_store(ctx, STORE_CREATE);
+	if (!st) {
+		free(json);
+		return 1;
+	}
+	char who[128];
+	cmd_actor(who, sizeof(who));
+	int r = store_policy_add(st, json ? json : policy_default_json,
+				 json ? len : policy_default_json_len, who, au_now());
+	if (r) {
+		cmd_err("init: %s: %s", policy_file ? ESC(policy_file) : "default policy",
+			store_errmsg(st));
+		store_close(st);
+		unlink(ctx->store_path);
+		free(json);
+		return 1;
+	}
+	printf("created %s\n", ctx->store_path);
+	store_close(st);
+	free(json);
+	return 0;
+}
+
+/* ---- org ---------------------------------------------------------------------------------- */
+
+static const char org_help[] =
+	"usage: advisoryfs -s STORE org add SLUG --name NAME [--sector S]... [--uid N] [--gid N]\n"
+	"       advisoryfs -s STORE org role SLUG ROLE [--from T] [--until T] [--ref TEXT] "
+	"[--remove]\n"
+	"       advisoryfs -s STORE org member SCHAKEL MEMBER [--from T] [--until T] [--remove]\n"
+	"       advisoryfs -s STORE org bind SLUG [--uid N] [--gid N]\n"
+	"       advisoryfs -s STORE org list [--json]\n"
+	"\n"
+	"Organisations that may receive advisories, with their dated roles and the\n"
+	"constituencies of schakelorganisaties.\n"
+	"\n"
+	"  add      register an organisation; SLUG is 1-64 of a-z, 0-9, '-' ('public'\n"
+	"           is reserved); sectors must be declared by the policy\n"
+	"  role     grant a dated role (designation); roles are the policy's vocabulary\n"
+	"           (default: vital, government, csirt, oktt, other).  Running it again\n"
+	"           for the same pair changes the dates, so --until ends a role\n"
+	"  member   dated membership of MEMBER in the constituency of SCHAKEL\n"
+	"  bind     bind local accounts (uid, gid) to the organisation for multi-tenant\n"
+	"           mounts; --uid -1 / --gid -1 removes a binding\n"
+	"  list     organisations with roles and memberships\n"
+	"\n"
+	"  --from T      start of the period (default: open); a date means 00:00:00Z\n"
+	"  --until T     end of the period, inclusive (default: open); a date means the\n"
+	"                whole day\n"
+	"  --ref TEXT    the designation's reference, e.g. 'Stcrt. 2020, 4410'\n"
+	"  --remove      delete the role or membership\n"
+	"  --json        machine-readable output (list)\n";
+
+static int parse_id(const char *s, int64_t *ret)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end || end == s || v < -1 || v > UINT32_MAX - 1)
+		return -1;
+	*ret = v;
+	return 0;
+}
+
+static void print_period(FILE *f, int64_t from, int64_t until)
+{
+	char a[AU_TIME_LEN], b[AU_TIME_LEN];
+	au_format_time(from, a);
+	au_format_time(until, b);
+	fprintf(f, "%s .. %s", from == AU_T_MIN ? "(open)" : a, until == AU_T_MAX ? "(open)" : b);
+}
+
+static void json_period(cJSON *o, int64_t from, int64_t until)
+{
+	char a[AU_TIME_LEN], b[AU_TIME_LEN];
+	au_format_time(from, a);
+	au_format_time(until, b);
+	if (from == AU_T_MIN)
+		cJSON_AddNullToObject(o, "from");
+	else
+		cJSON_AddStringToObject(o, "from", a);
+	if (until == AU_T_MAX)
+		cJSON_AddNullToObject(o, "until");
+	else
+		cJSON_AddStringToObject(o, "until", b);
+}
+
+static int org_list(struct store *st, int json)
+{
+	struct policy *p = NULL;
+	struct world *w = NULL;
+	int r = store_policy_get(st, AU_T_MAX, &p, NULL, NULL);
+	if (!r)
+		r = store_world_load(st, p, au_now(), &w);
+	if (r) {
+		cmd_err("org list: %s", store_errmsg(st));
+		policy_free(p);
+		return 1;
+	}
+	cJSON *arr = json ? cJSON_CreateArray() : NULL;
+	for (uint32_t i = 1; i < w->norgs; i++) {
+		const struct w_org *o = &w->orgs[i];
+		if (json) {
+			cJSON *jo = cJSON_CreateObject(), *js = cJSON_CreateArray(),
+			      *jr = cJSON_CreateArray(), *jm = cJSON_CreateArray();
+			cJSON_AddItemToArray(arr, jo);
+			cJSON_AddStringToObject(jo, "slug", o->slug);
+			cJSON_AddStringToObject(jo, "name", o->name);
+			for (int s = 0; s < W_MAX_SECTORS; s++)
+				if (o->sectors & ((uint64_t)1 << s))
+					cJSON_AddItemToArray(js, cJSON_CreateString(
+									 policy_sector_name(p, s)));
+			cJSON_AddItemToObject(jo, "sectors", js);
+			if (o->uid >= 0)
+				cJSON_AddNumberToObject(jo, "uid", (double)o->uid);
+			else
+				cJSON_AddNullToObject(jo, "uid");
+			if (o->gid >= 0)
+				cJSON_AddNumberToObject(jo, "gid", (double)o->gid);
+			else
+				cJSON_AddNullToObject(jo, "gid");
+			for (uint32_t k = 0; k < o->nroles; k++) {
+				cJSON *x = cJSON_CreateObject();
+				cJSON_AddStringToObject(x, "role",
+							policy_role_name(p, o->roles[k].role));
+				json_period(x, o->roles[k].from, o->roles[k].until);
+				if (o->roles[k].ref)
+					cJSON_AddStringToObject(x, "ref", o->roles[k].ref);
+				cJSON_AddItemToArray(jr, x);
+			}
+			cJSON_AddItemToObject(jo, "roles", jr);
+			for (uint32_t k = 0; k < o->nmembers; k++) {
+				cJSON *x = cJSON_CreateObject();
+				cJSON_AddStringToObject(x, "member", w->orgs[o->members[k].org].slug);
+				json_period(x, o->members[k].from, o->members[k].until);
+				cJSON_AddItemToArray(jm, x);
+			}
+			cJSON_AddItemToObject(jo, "members", jm);
+			continue;
+		}
+		printf("%s\t%s", o->slug, o->name);
+		for (int s = 0, first = 1; s < W_MAX_SECTORS; s++)
+			if (o->sectors & ((uint64_t)1 << s)) {
+				printf("%s%s", first ? "\tsectors: " : ",", policy_sector_name(p, s));
+				first = 0;
+			}
+		if (o->uid >= 0 || o->gid >= 0)
+			printf("\tuid %lld gid %lld", (long long)o->uid, (long long)o->gid);
+		printf("\n");
+		for (uint32_t k = 0; k < o->nroles; k++) {
+			printf("  role %s ", policy_role_name(p, o->roles[k].role));
+			print_period(stdout, o->roles[k].from, o->roles[k].until);
+			if (o->roles[k].ref)
+				printf("  (%s)", o->roles[k].ref);
+			printf("\n");
+		}
+		for (uint32_t k = 0; k < o->nmember_of; k++) {
+			printf("  member of %s ", w->orgs[o->member_of[k].org].slug);
+			print_period(stdout, o->member_of[k].from, o->member_of[k].until);
+			printf("\n");
+		}
+	}
+	if (json) {
+		char *out = cJSON_Print(arr);
+		if (out)
+			printf("%s\n", out);
+		free(out);
+		cJSON_Delete(arr);
+	}
+	world_free(w);
+	policy_free(p);
+	return 0;
+}
+
+int cli_org(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "name", required_argument, NULL, 'n' },  { "sector", required_argument, NULL, 'S' },
+		{ "uid", required_argument, NULL, 'u' },   { "gid", required_argument, NULL, 'g' },
+		{ "from", required_argument, NULL, 'f' },  { "until", required_argument, NULL, 't' },
+		{ "ref", required_argument, NULL, 'r' },   { "remove", no_argument, NULL, 'R' },
+		{ "json", no_argument, NULL, 'j' },        { "store", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 }
+	};
+	const char *name = NULL, *ref = NULL, *sectors[CSAF_MAX_SECTORS];
+	size_t nsectors = 0;
+	int64_t uid = -1, gid = -1, from = AU_T_MIN, until = AU_T_MAX;
+	int remove = 0, json = 0, c, have_uid = 0, have_gid = 0;
+
+	if (cmd_want_help(argc, argv)) {
+		fputs(org_help, stdout);
+		return 0;
+	}
+	if (argc < 2)
+		return cmd_usage_error("org", "missing subcommand (add, role, member, bind, list)");
+	const char *sub = argv[1];
+	char cmdname[32];
+	snprintf(cmdname, sizeof(cmdname), "org %s", sub);
+	if (strcmp(sub, "add") && strcmp(sub, "role") && strcmp(sub, "member") &&
+	    strcmp(sub, "bind") && strcmp(sub, "list"))
+		return cmd_usage_error("org", "unknown subcommand '%s'", sub);
+	optind = 0;
+	while ((c = cmd_next_opt("org", argc - 1, argv + 1, "s:h", lo)) != -1) {
+		switch (c) {
+		case '?':
+			return 2;
+		case 'n':
+			name = optarg;
+			break;
+		case 'S':
+			if (nsectors == CSAF_MAX_SECTORS) {
+				cmd_err("org add: more than %d sectors", CSAF_MAX_SECTORS);
+				return 1;
+			}
+			sectors[nsectors++] = optarg;
+			break;
+		case 'u':
+		case 'g':
+			if (parse_id(optarg, c == 'u' ? &uid : &gid) < 0)
+				return cmd_usage_error("org", "--%s: not a number: '%s'",
+						       c == 'u' ? "uid" : "gid", optarg);
+			*(c == 'u' ? &have_uid : &have_gid) = 1;
+			break;
+		case 'f':
+			if (cmd_parse_time(cmdname, "--from", optarg, 0, &from))
+				return 2;
+			break;
+		case 't':
+			if (cmd_parse_time(cmdname, "--until", optarg, 1, &until))
+				return 2;
+			break;
+		case 'r':
+			ref = optarg;
+			break;
+		case 'R':
+			remove = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			ctx->store_path = optarg;
+			break;
+		}
+	}
+	char **args = argv + 1 + optind;
+	int nargs = argc - 1 - optind;
+	int want = !strcmp(sub, "list") ? 0 : (!strcmp(sub, "add") || !strcmp(sub, "bind")) ? 1 : 2;
+	if (nargs != want)
+		return cmd_usage_error(cmdname, "expected %d argument%s, got %d", want,
+				       want == 1 ? "" : "s", nargs);
+	if (!strcmp(sub, "add") && !name)
+		return cmd_usage_error(cmdname, "--name is required");
+	if (!strcmp(sub, "bind") && !have_uid && !have_gid)
+		return cmd_usage_error(cmdname, "give --uid and/or --gid");
+
+	struct store *st = cmd_open_store(ctx, 0);
+	if (!st)
+		return 1;
+	int r = 0;
+	if (!strcmp(sub, "list")) {
+		r = org_list(st, json);
+		store_close(st);
+		return r;
+	}
+	if (!strcmp(sub, "add"))
+		r = store_org_add(st, args[0], name, sectors, nsectors, uid, gid);
+	else if (!strcmp(sub, "role"))
+		r = store_org_role(st, args[0], args[1], from, until, ref, remove);
+	else if (!strcmp(sub, "member"))
+		r = store_org_member(st, args[0], args[1], from, until, remove);
+	else
+		r = store_org_bind(st, args[0], uid, gid);
+	if (r)
+		cmd_err("%s: %s", cmdname, store_errmsg(st));
+	store_close(st);
+	return r ? 1 : 0;
+}
