@@ -5,7 +5,8 @@
  * Not a test.  Built by meson when registered, or by hand:
  *
  *   gcc -std=c11 -O2 -D_GNU_SOURCE -Ilib/util -Ilib/csaf -Ipolicy \
- *       -DSOURCE_ROOT='"'$PWD'"' lib/util/util.c lib/csaf/*.c policy/world.c policy/policy*.c \
+ *       -DSOURCE_ROOT='"'$PWD'"' lib/util/util.c lib/csaf/csaf.c lib/csaf/csaf_name.c policy/world.c \
+ *       policy/policy.c policy/policy_cond.c policy/policy_eval.c policy/policy_explain.c \
  *       tests/unit/bench_policy.c -lcjson -o /tmp/bench_policy && /tmp/bench_policy
  *
  *   bench_policy [--passes N] [--sample N] [--export FILE] [--policy FILE]
