@@ -32,11 +32,14 @@ const char *const pol_builtin_id[POL_NBUILTIN] = {
 };
 
 const char *const pol_builtin_basis[POL_NBUILTIN] = {
-	"advisoryfs built-in guard (SPEC.md section 3): an advisory is visible to nobody before "
-	"its initial_release_date",
-	"advisoryfs built-in guard (SPEC.md section 3): an advisory under embargo is visible to "
-	"nobody before the embargo ends",
-	"advisoryfs built-in guard (SPEC.md section 3): a withdrawn advisory leaves every view",
+	"CSAF 2.0 section 3.2.1.12.5 (document.tracking.initial_release_date); advisoryfs "
+	"guard, our reading and not a statutory text: an advisory is provided to no one before "
+	"its initial release date",
+	"Our reading, not a statutory text (advisoryfs guard): an embargo agreed in coordinated "
+	"vulnerability disclosure binds the NCSC; the advisory is provided to no one before the "
+	"embargo ends",
+	"Our reading, not a statutory text (advisoryfs guard): an advisory the NCSC has withdrawn "
+	"is provided to no one from the withdrawal on",
 };
 
 /* Indexed by enum csaf_tlp and enum csaf_status. */

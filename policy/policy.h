@@ -65,6 +65,13 @@ int policy_nrules(const struct policy *p);
 const char *policy_rule_id(const struct policy *p, int rule);
 const char *policy_rule_basis(const struct policy *p, int rule);
 int policy_rule_is_forbid(const struct policy *p, int rule);
+/*
+ * Whether a basis text names a file or a path (CONTEXT.md, docs/x, ./y)
+ * instead of a public source: 1 with the word copied into what (truncated
+ * to whatlen), else 0.  URLs and section numbers are sources.  `policy
+ * check` warns about such a basis; it is not an error.
+ */
+int policy_basis_names_file(const char *basis, char *what, size_t whatlen);
 /* Index of the rule (or built-in guard) with this id, or -1. */
 int policy_rule_find(const struct policy *p, const char *id);
 

@@ -39,8 +39,26 @@ static const char policy_help[] =
 	"          error the active policy stays as it was.  Who loaded it and when is\n"
 	"          recorded, so old decisions are explained with the policy then in force\n"
 	"  check   validate FILE only; with a store, also check that it declares every\n"
-	"          role and sector the store uses\n"
+	"          role and sector the store uses.  Warns (exit status 0) about a rule\n"
+	"          whose basis names a file or a path instead of a public source\n"
 	"  show    print the active policy (or the one in force at T)\n";
+
+/* A basis that names a file (CONTEXT.md, a path) is not a source a
+ * recipient can follow: warn, rule by rule; the policy stays valid. */
+static int warn_file_bases(const char *sub, const char *file, const struct policy *p)
+{
+	int n = 0;
+	char what[256];
+	for (int i = 0; i < policy_nrules(p); i++) {
+		if (!policy_basis_names_file(policy_rule_basis(p, i), what, sizeof(what)))
+			continue;
+		cmd_err("warning: policy %s: %s: rule '%s': its basis names a file ('%s'), not a "
+			"public source; cite the article, the regulation or the standard",
+			sub, ESC(file), ESC(policy_rule_id(p, i)), ESC(what));
+		n++;
+	}
+	return n;
+}
 
 int cli_policy(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -105,9 +123,11 @@ int cli_policy(struct cmd_ctx *ctx, int argc, char **argv)
 		return 1;
 	}
 	int nrules = policy_nrules(p);
+	int nwarn = warn_file_bases(sub, args[0], p);
 	policy_free(p);
 	if (!strcmp(sub, "check") && !ctx->store_path) {
-		printf("%s: valid, %d rules\n", ESC(args[0]), nrules);
+		printf("%s: valid, %d rules%s\n", ESC(args[0]), nrules,
+		       nwarn ? " (with warnings)" : "");
 		free(json);
 		return 0;
 	}
@@ -123,8 +143,8 @@ int cli_policy(struct cmd_ctx *ctx, int argc, char **argv)
 		r = store_policy_add(st, json, len, who, au_now());
 	if (!r && !strcmp(sub, "check")) {
 		store_rollback(st); /* validate against the store, change nothing */
-		printf("%s: valid, %d rules, covers the store's roles and sectors\n", ESC(args[0]),
-		       nrules);
+		printf("%s: valid, %d rules, covers the store's roles and sectors%s\n",
+		       ESC(args[0]), nrules, nwarn ? " (with warnings)" : "");
 	} else if (!r) {
 		r = store_commit(st);
 		if (!r)

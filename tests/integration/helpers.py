@@ -59,6 +59,15 @@ def ok(*args, store=None, **kw):
     return run(*args, store=store, check=True, **kw)
 
 
+def demo_store(store, *extra):
+    """Build the demo store (scripts/demo-store) at store with the binary under test."""
+    p = subprocess.run(["/usr/bin/python3", str(ROOT / "scripts" / "demo-store"), "--bin", BIN,
+                        "--store", str(store), "--force", *map(str, extra)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return store
+
+
 BASE_DOC = {
     "document": {
         "category": "csaf_security_advisory",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BIN, ROOT, csaf_dir, make_doc, ok, run, write_doc
+from helpers import BIN, ROOT, csaf_dir, demo_store, make_doc, ok, run, write_doc
 
 FUSERMOUNT = shutil.which("fusermount3")
 SCHEMA_DIR = csaf_dir() / "schema"  # ../shared, else the copies in tests/data
@@ -670,12 +670,7 @@ def test_tiered_ncsc_oktt_member(ncsc, daemons, tmp_path):
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    d = tmp_path_factory.mktemp("demo")
-    p = subprocess.run(["/usr/bin/python3", str(ROOT / "scripts" / "demo-store"), "--bin", BIN,
-                        "--store", str(d / "demo.db"), "--force"], capture_output=True,
-                       text=True, timeout=300)
-    assert p.returncode == 0, p.stdout + p.stderr
-    return d / "demo.db"
+    return demo_store(tmp_path_factory.mktemp("demo") / "demo.db")
 
 
 def test_checker_passes_every_demo_view(demo, daemons, tmp_path):

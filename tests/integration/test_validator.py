@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BIN, ROOT
+from helpers import BIN, ROOT, demo_store
 
 FUSERMOUNT = shutil.which("fusermount3")
 VALIDATOR = ROOT / "tests" / "validator"
@@ -74,10 +74,7 @@ def sources(dirs):
 def test_same_verdict_through_the_mount(tmp_path):
     npm_ci()
     store, work = tmp_path / "demo.db", tmp_path / "work"
-    p = subprocess.run(["/usr/bin/python3", str(ROOT / "scripts" / "demo-store"), "--bin", BIN,
-                        "--store", str(store), "--work", str(work), "--force"],
-                       capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, p.stdout + p.stderr
+    demo_store(store, "--work", work)
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     err = open(tmp_path / "mount.stderr", "w+")
