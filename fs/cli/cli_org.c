@@ -184,14 +184,10 @@ struct cert_set {
 static int cert_collect(void *arg, const struct store_cert *c)
 {
 	struct cert_set *set = arg;
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? 2 * set->cap : 16;
-		struct cert_row *v = realloc(set->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		set->v = v;
-		set->cap = cap;
-	}
+	struct cert_row *v = au_grow(set->v, &set->cap, set->n + 1, sizeof(*v), 16);
+	if (!v)
+		return -ENOMEM;
+	set->v = v;
 	struct cert_row *row = &set->v[set->n++];
 	row->c = *c;
 	snprintf(row->slug, sizeof(row->slug), "%s", c->slug ? c->slug : "");

@@ -11,13 +11,20 @@ test, bound to the organisations by group as docs/HTTPS.md says).
 """
 
 import datetime
+import hashlib
 import json
+import os
+import shutil
+import signal
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from helpers import ok, run
+from helpers import BIN, DATA, make_doc, ok, provider_validator, run, wait_for, write_doc
+from tenantlib import accounts, mounts, needs_accounts, needs_fuse  # noqa: F401
 
 OPENSSL = "openssl"
 
@@ -186,3 +193,325 @@ def test_cert_refusals(tmp_path, ca):
         assert p.stdout == ""
     assert all(v == [] for v in org_certs(store).values())
     assert "org cert SLUG --add FILE.pem" in ok("org", "--help").stdout
+
+
+# ---- nginx in front of the mount -----------------------------------------------------------
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+CURL = shutil.which("curl")
+GPG = shutil.which("gpg")
+needs_nginx = needs_fuse + needs_accounts + [
+    pytest.mark.skipif(NGINX is None, reason="no nginx"),
+    pytest.mark.skipif(CURL is None, reason="no curl"),
+]
+LIVE_LIMIT = 1.0  # SPEC.md section 3: a change reaches every reader within a second
+HOST = "csaf.test"
+WHO = ("acme", "beta", "gamma")
+
+
+def free_port():
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        return sk.getsockname()[1]
+
+
+def visible(store, slug):
+    return set(ok("visible", slug, store=store).stdout.split())
+
+
+class Site:
+    """A store with three organisations, a mount, Debian's nginx in front of it
+    with the configuration `provider nginx-conf` printed, and `provider nginx-map
+    --watch` keeping the certificate map; the nginx workers run as a local
+    account bound to every organisation by group (docs/HTTPS.md)."""
+
+    # (tracking id, TLP, concerns): each organisation sees its own AMBER/RED
+    # documents, the GREEN one concerning it and the public ones
+    DOCS = (("T-2024-0001", "WHITE", None), ("T-2023-0002", "WHITE", None),
+            ("T-2024-0003", "AMBER", "acme"), ("T-2024-0004", "RED", "acme"),
+            ("T-2024-0005", "GREEN", "beta"), ("T-2023-0006", "AMBER", "beta"),
+            ("T-2024-0007", "AMBER", "gamma"), ("T-2024-0008", "GREEN", "gamma"),
+            ("T-2024-0009", "AMBER", "acme"))
+
+    def __init__(self, tmp, ca, www, make_mount, crl=False):
+        self.tmp, self.ca, self.www = tmp, ca, www
+        self.store = tmp / "s.db"
+        self.port = free_port()
+        self.base = f"https://{HOST}:{self.port}"
+        s = self.store
+        ok("init", store=s)
+        ok("key", "generate", "--key", tmp / "sign.key", "--uid", "NCSC test <cert@ncsc.test>",
+           store=s)
+        ok("provider", "set", "--base-url", self.base, "--publisher-name", "NCSC test",
+           "--namespace", "https://ncsc.test", "--category", "coordinator", store=s)
+        for slug in WHO:
+            ok("org", "add", slug, "--name", slug.upper(), store=s)
+            ok("org", "role", slug, "vital", "--from", "2020-01-01", store=s)
+            ok("org", "bind", slug, "--gid", str(www.gid), store=s)
+        for tid, tlp, concerns in self.DOCS:
+            self.publish(tid, tlp, concerns)
+        self.certs = {}
+        for slug in WHO + ("stranger",):
+            self.certs[slug] = ca.issue(slug, f"{slug}-client")
+            if slug != "stranger":
+                ok("org", "cert", slug, "--add", self.certs[slug][0], store=s)
+        self.server = ca.issue("server", HOST, server=True)
+        self.mount = make_mount(s, "mnt", "-o", "allow_other")
+        self.mapdir = Path(self.mount.mnt).parent / "map"
+        self.prefix = tmp / "nginx"
+        (self.prefix / "logs").mkdir(parents=True)
+        self.crl = ca.crl() if crl else None
+        self.configure()
+        self.nginx = self.watch = None
+
+    def start(self):
+        """Start nginx and the map's watcher (close() stops them)."""
+        www, s = self.www, self.store
+        conf = self.prefix / "nginx.conf"
+        conf.write_text(
+            f"user {www.name};\nworker_processes 2;\npid {self.prefix}/nginx.pid;\n"
+            f"error_log {self.prefix}/logs/error.log info;\n"
+            "events { worker_connections 256; }\n"
+            f"http {{\n    access_log {self.prefix}/logs/access.log;\n"
+            f"    include {self.prefix}/advisoryfs.conf;\n}}\n")
+        self.nginx = subprocess.Popen([NGINX, "-p", str(self.prefix), "-c", str(conf),
+                                       "-g", "daemon off;"], stderr=subprocess.PIPE, text=True)
+        self.watch = subprocess.Popen(
+            [BIN, "-s", str(s), "provider", "nginx-map", "--mount", str(self.mount.mnt),
+             "--map-dir", str(self.mapdir), "--watch"], stderr=subprocess.PIPE, text=True)
+        assert wait_for(self.up, 10)[0], self.nginx_log()
+
+    def publish(self, tid, tlp, concerns, version="1.0.0", current=None, pad=0):
+        f = write_doc(self.tmp / "src" / f"{tid}-{version}.json",
+                      make_doc(tid, version=version, tlp=tlp, current=current, pad=pad))
+        ok("publish", f, *(["--concerns", concerns] if concerns else []), store=self.store)
+
+    def configure(self):
+        """Write advisoryfs.conf with `provider nginx-conf` (which writes the map)."""
+        args = ["provider", "nginx-conf", "--mount", self.mount.mnt, "--server-name", HOST,
+                "--listen", f"127.0.0.1:{self.port}", "--cert", self.server[0],
+                "--key", self.server[1], "--ca", self.ca.pem, "--map-dir", self.mapdir,
+                "--access-log", self.prefix / "logs" / "advisoryfs.log"]
+        if self.crl:
+            args += ["--crl", self.crl]
+        p = ok(*args, store=self.store)
+        assert p.stderr == "", p.stderr
+        (self.prefix / "advisoryfs.conf").write_text(p.stdout)
+
+    def up(self):
+        if self.nginx.poll() is not None:
+            return True
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    def nginx_log(self):
+        p = self.prefix / "logs" / "error.log"
+        return p.read_text() if p.exists() else ""
+
+    def reload(self):
+        """SIGHUP and wait until the new workers answer (their pids change)."""
+        old = self.workers()
+        self.nginx.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: self.workers() and not (self.workers() & old), 10)[0]
+
+    def workers(self):
+        out = subprocess.run(["pgrep", "-P", str(self.nginx.pid)], capture_output=True,
+                             text=True).stdout
+        return set(out.split())
+
+    def close(self):
+        for p in (self.watch, self.nginx):
+            if p is not None and p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        err = self.watch.stderr.read() if self.watch else ""
+        assert err == "", err
+
+    def curl_args(self, who):
+        a = [CURL, "-sS", "--http1.1", "--cacert", str(self.ca.pem),
+             "--resolve", f"{HOST}:{self.port}:127.0.0.1"]
+        if who is not None:
+            pem, key = self.certs[who]
+            a += ["--cert", str(pem), "--key", str(key)]
+        return a
+
+    def get(self, who, path, headers=()):
+        """(status, headers dict, body bytes) of one GET."""
+        hdr = self.tmp / "hdr"
+        a = self.curl_args(who) + ["-D", str(hdr), "-o", "-"]
+        for h in headers:
+            a += ["-H", h]
+        p = subprocess.run(a + [self.base + path], capture_output=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        lines = hdr.read_text().splitlines()
+        status = int(lines[0].split()[1])
+        hd = {}
+        for line in lines[1:]:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                hd[k.strip().lower()] = v.strip()
+        return status, hd, p.stdout
+
+    def get_many(self, who, paths):
+        """{path: (status, body)} for many GETs over one curl, keep-alive."""
+        out = self.tmp / "many"
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        cfg = []
+        for i, path in enumerate(paths):
+            cfg.append(f'url = "{self.base}{path}"\noutput = "{out}/{i}"\n')
+        (self.tmp / "curl.cfg").write_text("".join(cfg))
+        p = subprocess.run(self.curl_args(who) + ["-K", str(self.tmp / "curl.cfg"), "-w",
+                                                   "%{http_code}\\n"],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        codes = p.stdout.split()
+        assert len(codes) == len(paths)
+        return {path: (int(codes[i]), (out / str(i)).read_bytes() if (out / str(i)).exists()
+                       else b"") for i, path in enumerate(paths)}
+
+
+def nginx_test(f):
+    for m in needs_nginx:
+        f = m(f)
+    return f
+
+
+@pytest.fixture
+def site(tmp_path, ca, accounts, mounts):  # noqa: F811
+    [www] = accounts(1)
+    made = []
+
+    def make(**kw):
+        st = Site(tmp_path, ca, www, mounts, **kw)
+        made.append(st)
+        st.start()
+        return st
+    yield make
+    for st in made:
+        st.close()
+
+
+def check_view(st, who, slug, validator):
+    """Everything the caller `who` (None: no certificate) can reach is exactly
+    slug's view: the provider metadata, every index.txt/changes.csv entry with
+    its hash files, and nothing of another organisation.  Returns the fetched
+    documents' paths."""
+    status, _, body = st.get(who, "/.well-known/csaf/provider-metadata.json")
+    assert status == 200, (who, body)
+    pm = json.loads(body)
+    assert not sorted(e.message for e in validator.iter_errors(pm)), who
+    assert pm["canonical_url"] == f"{st.base}/{slug}/provider-metadata.json"
+    view = visible(st.store, slug)
+    folders = sorted({p.split("/")[0] for p in view if p.count("/") == 2})
+    assert sorted(d["directory_url"] for d in pm["distributions"]) == \
+        sorted(f"{st.base}/{slug}/{f}/" for f in folders), who
+    # the canonical URL and the key it names fetch too, with the same bytes
+    assert st.get(who, f"/{slug}/provider-metadata.json")[2] == body
+    key = pm["public_openpgp_keys"][0]["url"]
+    assert key.startswith(st.base + f"/{slug}/openpgp/")
+    assert st.get(who, key[len(st.base):])[0] == 200
+    reached = set()
+    for d in pm["distributions"]:
+        url = d["directory_url"][len(st.base):]
+        got = st.get_many(who, [url + "index.txt", url + "changes.csv"])
+        assert all(v[0] == 200 for v in got.values()), (who, url)
+        index = got[url + "index.txt"][1].decode().split()
+        changes = [line.split(",")[0].strip('"')
+                   for line in got[url + "changes.csv"][1].decode().splitlines()]
+        assert sorted(index) == sorted(changes)
+        paths = []
+        for rel in index:
+            paths += [url + rel, url + rel + ".sha256", url + rel + ".sha512", url + rel + ".asc"]
+        got = st.get_many(who, paths)
+        for rel in index:
+            doc = got[url + rel]
+            assert doc[0] == 200, (who, rel)
+            name = rel.split("/")[-1]
+            assert got[url + rel + ".sha256"] == \
+                (200, f"{hashlib.sha256(doc[1]).hexdigest()}  {name}\n".encode())
+            assert got[url + rel + ".sha512"] == \
+                (200, f"{hashlib.sha512(doc[1]).hexdigest()}  {name}\n".encode())
+            assert got[url + rel + ".asc"][0] == 200
+            reached.add(url[len(slug) + 2:] + rel)
+    assert reached == {p for p in view if p.endswith(".json") and p.count("/") == 2}, who
+    return reached
+
+
+@nginx_test
+def test_https_each_certificate_its_tree(site, tmp_path):
+    st = site()
+    v = provider_validator(DATA / "csaf" / "schema")  # the copy in tests/data
+    views = {}
+    for who, slug in (("acme", "acme"), ("beta", "beta"), ("gamma", "gamma"),
+                      (None, "public"), ("stranger", "public")):
+        views[who] = check_view(st, who, slug, v)
+    # exactly the caller's view: every other organisation's paths are 404,
+    # the same as a name that never existed, and never 403
+    for who in WHO:
+        others = [f"/{o}/{p}" for o in WHO if o != who for p in views[o]]
+        others += [f"/{o}/provider-metadata.json" for o in WHO if o != who]
+        others += [f"/{who}/white/2024/nonexistent.json", f"/{who}/", f"/{who}/amber/",
+                   "/", "/public/", "/_self/provider-metadata.json", "/_public/public/index.txt",
+                   f"/{who}/../beta/provider-metadata.json", "/.well-known/csaf/",
+                   "/nope/index.txt"]
+        others += [f"/{o}%2fprovider-metadata.json" for o in WHO if o != who]
+        got = st.get_many(who, others)
+        assert {p: c for p, (c, _) in got.items() if c != 404 and "/../beta/" not in p} == {}
+        if who != "beta":
+            assert got[f"/{who}/../beta/provider-metadata.json"][0] == 404
+    got = st.get_many(None, [f"/{o}/{p}" for o in WHO for p in views[o]])
+    assert {c for c, _ in got.values()} == {404}
+    # the public tree is everyone's, under /public/
+    assert st.get("acme", "/public/provider-metadata.json")[0] == 200
+    # a write is refused as nothing there: 404
+    p = subprocess.run(st.curl_args("acme") + ["-X", "POST", "-o", "/dev/null", "-w",
+                                                "%{http_code}", st.base + "/acme/index.txt"],
+                       capture_output=True, text=True)
+    assert p.stdout == "404"
+    # the ledger: each organisation's documents recorded as read by nginx's
+    # account, under the organisation the certificate was bound to
+    entries = json.loads(ok("audit", "--json", store=st.store).stdout)
+    got = {(e["recipient"], e["tracking_id"]) for e in entries}
+    for who, slug in (("acme", "acme"), ("beta", "beta"), ("gamma", "gamma"), (None, "public")):
+        ids = {json.loads(st.get(who, "/" + slug + "/" + p)[2])["document"]["tracking"]["id"]
+               for p in views[who]}
+        assert {t for r, t in got if r == slug} == ids, slug
+    assert {e["uid"] for e in entries} == {st.www.uid}
+
+
+@pytest.mark.skipif(GPG is None, reason="no gpg")
+@nginx_test
+def test_https_signatures_verify_with_gpg(site, tmp_path):
+    st = site()
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    env = dict(os.environ, GNUPGHOME=str(home), LC_ALL="C")
+    pub = tmp_path / "pub.asc"
+    pub.write_text(ok("key", "export", store=st.store).stdout)
+    subprocess.run([GPG, "--batch", "--import", str(pub)], env=env, check=True,
+                   capture_output=True)
+    checked = 0
+    for who, slug in (("acme", "acme"), (None, "public")):
+        for rel in sorted(visible(st.store, slug)):
+            if not rel.endswith(".json") or rel.count("/") != 2:
+                continue
+            doc, asc = tmp_path / "doc.json", tmp_path / "doc.json.asc"
+            doc.write_bytes(st.get(who, f"/{slug}/{rel}")[2])
+            asc.write_bytes(st.get(who, f"/{slug}/{rel}.asc")[2])
+            p = subprocess.run([GPG, "--batch", "--status-fd", "1", "--verify", str(asc),
+                                str(doc)], env=env, capture_output=True, text=True)
+            assert p.returncode == 0 and "[GNUPG:] GOODSIG" in p.stdout, (rel, p.stderr)
+            # and a changed byte does not verify
+            doc.write_bytes(doc.read_bytes().replace(b"Test", b"Tost", 1))
+            assert subprocess.run([GPG, "--batch", "--verify", str(asc), str(doc)], env=env,
+                                  capture_output=True).returncode != 0
+            checked += 1
+    assert checked >= 5
