@@ -515,3 +515,231 @@ def test_https_signatures_verify_with_gpg(site, tmp_path):
                                   capture_output=True).returncode != 0
             checked += 1
     assert checked >= 5
+
+
+# ---- liveness: withdrawals, new versions, certificate changes, revocation -------------------
+
+class KeepAlive:
+    """One keep-alive HTTPS connection as `who`, for polling without a new
+    handshake per request."""
+
+    def __init__(self, st, who):
+        import http.client
+        import ssl
+        ctx = ssl.create_default_context(cafile=str(st.ca.pem))
+        if who is not None:
+            ctx.load_cert_chain(*map(str, st.certs[who]))
+        ctx.check_hostname = False  # the certificate names HOST; we connect to 127.0.0.1
+        self.conn = http.client.HTTPSConnection("127.0.0.1", st.port, context=ctx, timeout=10)
+        self.host = f"{HOST}:{st.port}"
+
+    def get(self, path, headers=None):
+        self.conn.request("GET", path, headers={"Host": self.host, **(headers or {})})
+        r = self.conn.getresponse()
+        body = r.read()
+        assert not r.will_close, "nginx closed the keep-alive connection"
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, body
+
+    def close(self):
+        self.conn.close()
+
+
+def until_status(conn, path, want, timeout):
+    """Seconds until GET path answers want on conn (None at the timeout)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout + 1:
+        if conn.get(path)[0] == want:
+            return time.monotonic() - start
+        time.sleep(0.005)
+    return None
+
+
+@nginx_test
+def test_https_withdrawal_is_404_within_a_second(site):
+    st = site()
+    doc = "/acme/amber/2024/t-2024-0003.json"
+    conns = {who: KeepAlive(st, who) for who in ("acme", None)}
+    a = conns["acme"]
+    assert a.get(doc)[0] == 200
+    assert a.get("/acme/amber/index.txt")[2].decode().split().count("2024/t-2024-0003.json") == 1
+    _, idx_hdr, _ = a.get("/acme/amber/index.txt")
+    ok("withdraw", "T-2024-0003", "--reason", "test", store=st.store)
+    waited = until_status(a, doc, 404, LIVE_LIMIT)
+    assert waited is not None and waited < LIVE_LIMIT, waited
+    # on the same connection and on new ones: gone from the documents, the
+    # hash files and the indexes, and the index's validators changed with it
+    for path in (doc, doc + ".sha256", doc + ".sha512", doc + ".asc"):
+        assert a.get(path)[0] == 404
+        assert st.get("acme", path)[0] == 404
+    status, hdr, body = a.get("/acme/amber/index.txt",
+                              {"If-None-Match": idx_hdr["etag"]})
+    assert status == 200 and "t-2024-0003" not in body.decode()
+    assert hdr["etag"] != idx_hdr["etag"]
+    assert "t-2024-0003" not in st.get("acme", "/acme/amber/changes.csv")[2].decode()
+    # a public document too, for the caller without a certificate
+    pub = "/public/white/2024/t-2024-0001.json"
+    assert conns[None].get(pub)[0] == 200
+    ok("withdraw", "T-2024-0001", "--reason", "test", store=st.store)
+    waited = until_status(conns[None], pub, 404, LIVE_LIMIT)
+    assert waited is not None and waited < LIVE_LIMIT, waited
+    assert st.get("acme", pub)[0] == 404
+    for c in conns.values():
+        c.close()
+
+
+@nginx_test
+def test_https_conditional_get_fetches_the_new_version(site):
+    st = site()
+    doc = "/acme/amber/2024/t-2024-0009.json"
+    a = KeepAlive(st, "acme")
+    status, hdr, old = a.get(doc)
+    assert status == 200 and "etag" in hdr and "last-modified" in hdr
+    assert hdr["cache-control"] == "private, no-cache"
+    # unchanged: both validators say so
+    assert a.get(doc, {"If-None-Match": hdr["etag"]})[0] == 304
+    assert a.get(doc, {"If-Modified-Since": hdr["last-modified"]})[0] == 304
+    st.publish("T-2024-0009", "AMBER", "acme", version="2.0.0", current="2024-05-01T10:00:00Z")
+    assert wait_for(lambda: a.get(doc)[2] != old, LIVE_LIMIT)[0]
+    for cond in ({"If-None-Match": hdr["etag"]}, {"If-Modified-Since": hdr["last-modified"]}):
+        status, new_hdr, new = a.get(doc, cond)
+        assert status == 200, cond
+        assert json.loads(new)["document"]["tracking"]["version"] == "2.0.0"
+        assert new_hdr["etag"] != hdr["etag"]
+        assert new_hdr["last-modified"] != hdr["last-modified"]
+        assert a.get(doc + ".sha256")[2].split()[0].decode() == hashlib.sha256(new).hexdigest()
+    a.close()
+
+
+@nginx_test
+def test_https_certificate_changes_within_a_second(site):
+    st = site()
+    own = "/acme/amber/2024/t-2024-0003.json"
+    well_known = "/.well-known/csaf/provider-metadata.json"
+
+    def canonical(conn):
+        return json.loads(conn.get(well_known)[2])["canonical_url"]
+
+    a, s = KeepAlive(st, "acme"), KeepAlive(st, "stranger")
+    assert a.get(own)[0] == 200
+    assert canonical(s) == f"{st.base}/public/provider-metadata.json"
+    # unbound: acme's certificate gets the public tree at once
+    start = time.monotonic()
+    ok("org", "cert", "acme", "--remove", st.certs["acme"][0], store=st.store)
+    waited = until_status(a, own, 404, LIVE_LIMIT)
+    assert waited is not None and time.monotonic() - start < LIVE_LIMIT + 0.2, waited
+    assert canonical(a) == f"{st.base}/public/provider-metadata.json"
+    assert a.get("/public/white/2024/t-2024-0001.json")[0] == 200
+    # bound to another organisation: that tree and no other
+    ok("org", "cert", "gamma", "--add", st.certs["acme"][0], store=st.store)
+    ok("org", "cert", "beta", "--add", st.certs["stranger"][0], store=st.store)
+    for conn, slug in ((a, "gamma"), (s, "beta")):
+        assert wait_for(lambda: canonical(conn) == f"{st.base}/{slug}/provider-metadata.json",
+                        LIVE_LIMIT)[0], slug
+    assert a.get(own)[0] == 404
+    assert a.get("/gamma/amber/2024/t-2024-0007.json")[0] == 200
+    assert s.get("/beta/amber/2024/t-2023-0006.json")[0] == 200
+    assert s.get("/gamma/amber/2024/t-2024-0007.json")[0] == 404
+    names = sorted(os.listdir(st.mapdir))
+    assert names == sorted(["_public", fingerprint(st.certs["acme"][0], "sha1"),
+                            fingerprint(st.certs["stranger"][0], "sha1"),
+                            fingerprint(st.certs["beta"][0], "sha1"),
+                            fingerprint(st.certs["gamma"][0], "sha1")])
+    a.close()
+    s.close()
+
+
+@nginx_test
+def test_https_revoked_certificate_is_refused(site):
+    st = site(crl=True)
+    assert st.get("beta", "/beta/provider-metadata.json")[0] == 200
+    # revoke beta's certificate: a new CRL at the same path, nginx reloaded
+    st.ca.crl(revoked=[st.certs["beta"][0]])
+    st.reload()
+    for path in ("/beta/provider-metadata.json", "/public/provider-metadata.json",
+                 "/.well-known/csaf/provider-metadata.json"):
+        status, _, body = st.get("beta", path)
+        assert status == 400 and b"The SSL certificate error" in body, (path, status)
+    assert "client SSL certificate verify error: (23:certificate revoked)" in st.nginx_log()
+    # the others are served as before, a certificate from another CA is refused too
+    assert st.get("acme", "/acme/provider-metadata.json")[0] == 200
+    assert st.get(None, "/public/provider-metadata.json")[0] == 200
+    other = CA(st.tmp / "other-ca")
+    st.certs["forged"] = other.issue("forged", "acme-client")
+    assert st.get("forged", "/acme/provider-metadata.json")[0] == 400
+    # nothing was disclosed to the revoked certificate: no ledger entry
+    assert st.get("beta", "/beta/amber/2024/t-2023-0006.json")[0] == 400
+    entries = json.loads(ok("audit", "--json", store=st.store).stdout)
+    assert [e for e in entries if e["recipient"] == "beta"] == []
+    assert st.get("acme", "/acme/amber/2024/t-2024-0003.json")[0] == 200
+    entries = json.loads(ok("audit", "--json", store=st.store).stdout)
+    assert [(e["recipient"], e["tracking_id"]) for e in entries] == [("acme", "T-2024-0003")]
+
+
+def test_nginx_conf_refusals(tmp_path, ca):
+    store = make_store(tmp_path)
+    srv, key = ca.issue("server", HOST, server=True)
+    mnt, mapdir = tmp_path / "mnt", tmp_path / "map"
+    mnt.mkdir()
+    base = ["provider", "nginx-conf", "--mount", mnt, "--server-name", HOST,
+            "--listen", "127.0.0.1:8443", "--cert", srv, "--key", key, "--ca", ca.pem,
+            "--map-dir", mapdir]
+    p = ok(*base, store=store)
+    # the base URL is not this server's: said once, and the block is printed
+    assert p.stderr == ("advisoryfs: provider nginx-conf: warning: the base URL is "
+                        "https://advisories.invalid/csaf, so provider-metadata.json points "
+                        f"there; run 'advisoryfs provider set --base-url https://{HOST}:8443'\n")
+    assert f"listen 127.0.0.1:8443 ssl;" in p.stdout and "ssl_crl" not in p.stdout
+    assert sorted(os.listdir(mapdir)) == ["_public"]
+    assert os.readlink(mapdir / "_public" / "public") == f"{mnt}/public"
+    ok("provider", "set", "--base-url", f"https://{HOST}:8443", store=store)
+    assert ok(*base, store=store).stderr == ""
+    cases = [
+        (["--listen", "127.0.0.1"], "--listen: not ADDR:PORT: '127.0.0.1'"),
+        (["--listen", "127.0.0.1:99999"], "--listen: not ADDR:PORT"),
+        (["--server-name", "a;b"], "--server-name: not a host name"),
+        (["--cert", tmp_path / "nope.pem"], "No such file or directory"),
+        (["--mount", "relative/dir"], "give an absolute path"),
+        (["--crl", tmp_path / "nope.crl"], "No such file or directory"),
+        (["--watch"], "--watch is for 'provider nginx-map'"),
+    ]
+    bad = tmp_path / "we$ird"
+    bad.mkdir()
+    cases.append((["--mount", bad], "a path nginx's configuration cannot hold"))
+    for extra, why in cases:
+        args = list(base)
+        for i in range(0, len(extra) - 1, 2):
+            if extra[i] in args:
+                args[args.index(extra[i]) + 1] = extra[i + 1]
+            else:
+                args += extra[i:i + 2]
+        if len(extra) % 2:
+            args.append(extra[-1])
+        p = run(*args, store=store)
+        assert p.returncode in (1, 2) and why in p.stderr and p.stdout == "", (extra, p.stderr)
+    p = run("provider", "nginx-map", "--mount", mnt, "--map-dir", mapdir, "--ca", ca.pem,
+            store=store)
+    assert p.returncode == 2
+
+
+def test_nginx_map_follows_bindings(tmp_path, ca):
+    """The map without nginx: one directory per bound certificate, whole."""
+    store = make_store(tmp_path)
+    mnt, mapdir = "/srv/advisories", tmp_path / "map"
+    pems = {s: ca.issue(s, s + "-client")[0] for s in ("acme", "beta")}
+    for s, pem in pems.items():
+        ok("org", "cert", s, "--add", pem, store=store)
+    (mapdir / ".new-leftover").mkdir(parents=True)
+    (mapdir / ("0" * 40)).mkdir()
+    ok("provider", "nginx-map", "--mount", mnt, "--map-dir", mapdir, store=store)
+    fps = {s: fingerprint(p, "sha1") for s, p in pems.items()}
+    assert sorted(os.listdir(mapdir)) == sorted(["_public", *fps.values()])
+    for s, fp in fps.items():
+        d = mapdir / fp
+        assert sorted(os.listdir(d)) == sorted(["_self", s, "public"])
+        assert os.readlink(d / s) == os.readlink(d / "_self") == f"{mnt}/{s}"
+        assert os.readlink(d / "public") == f"{mnt}/public"
+    ok("org", "cert", "acme", "--remove", pems["acme"], store=store)
+    ok("org", "cert", "gamma", "--add", pems["acme"], store=store)
+    ok("provider", "nginx-map", "--mount", mnt, "--map-dir", mapdir, store=store)
+    assert os.readlink(mapdir / fps["acme"] / "_self") == f"{mnt}/gamma"
+    assert not (mapdir / fps["acme"] / "acme").exists()
