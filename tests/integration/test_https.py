@@ -458,8 +458,10 @@ def test_https_each_certificate_its_tree(site, tmp_path):
     for who in WHO:
         others = [f"/{o}/{p}" for o in WHO if o != who for p in views[o]]
         others += [f"/{o}/provider-metadata.json" for o in WHO if o != who]
-        others += [f"/{who}/white/2024/nonexistent.json", f"/{who}/", f"/{who}/amber/",
-                   "/", "/public/", "/_self/provider-metadata.json", "/_public/public/index.txt",
+        others += [f"/{who}/white/2024/nonexistent.json"]
+        others += [f"/{o}/" for o in WHO if o != who]
+        others += [f"/{o}/amber{x}" for o in WHO if o != who for x in ("/", "")]
+        others += ["/", "/_self/provider-metadata.json", "/_public/public/index.txt",
                    f"/{who}/../beta/provider-metadata.json", "/.well-known/csaf/",
                    "/nope/index.txt"]
         others += [f"/{o}%2fprovider-metadata.json" for o in WHO if o != who]
@@ -469,6 +471,21 @@ def test_https_each_certificate_its_tree(site, tmp_path):
             assert got[f"/{who}/../beta/provider-metadata.json"][0] == 404
     got = st.get_many(None, [f"/{o}/{p}" for o in WHO for p in views[o]])
     assert {c for c, _ in got.values()} == {404}
+    # directory listings (CSAF 2.0 requirement 14): the caller's own folders,
+    # with exactly the names its view holds there, no redirect
+    import re
+    for who in WHO:
+        for d in ("", "amber/", "amber/2024/"):
+            status, hdr, body = st.get(who, f"/{who}/{d}")
+            assert status == 200, (who, d)
+            names = set(re.findall(r'<a href="([^"?]+)"', body.decode())) - {"../"}
+            want = {p[len(d):].split("/")[0] + ("/" if "/" in p[len(d):] else "")
+                    for p in visible(st.store, who) if p.startswith(d)}
+            assert names == want, (who, d, names, want)
+        # the slashless form of one's own folder redirects (relative Location), of
+        # another organisation's it is 404 like everything else
+        status, hdr, _ = st.get(who, f"/{who}/amber")
+        assert status == 301 and hdr["location"] == f"/{who}/amber/"
     # the public tree is everyone's, under /public/
     assert st.get("acme", "/public/provider-metadata.json")[0] == 200
     # a write is refused as nothing there: 404
