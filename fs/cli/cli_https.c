@@ -487,9 +487,9 @@ static void https_print_conf(FILE *f, const struct https_conf *c)
 		"        limit_except GET {\n"
 		"            deny all;\n"
 		"        }\n"
+		"        # no try_files: the open itself answers, a missing name is 404\n"
+		"        # (one path walk through the mount per request, not two)\n"
 		"        autoindex on;\n"
-		"        autoindex_format html;\n"
-		"        try_files $uri $uri/ =404;\n"
 		"    }\n"
 		"}\n");
 }
