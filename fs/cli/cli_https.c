@@ -196,7 +196,9 @@ static int https_sync(struct store *st, const char *mount, const char *mapdir, c
 							  : store_errmsg(st));
 		goto out;
 	}
-	if (mkdir(mapdir, 0755) < 0 && errno != EEXIST) {
+	/* nginx's workers must read it whatever our umask: 0755 when we make it */
+	int made = mkdir(mapdir, 0755) == 0;
+	if ((!made && errno != EEXIST) || (made && chmod(mapdir, 0755) < 0)) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", mapdir, strerror(-r));
 		goto out;
