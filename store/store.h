@@ -103,6 +103,34 @@ int store_org_role(struct store *st, const char *slug, const char *role, int64_t
 int store_org_member(struct store *st, const char *schakel, const char *member, int64_t from,
 		     int64_t until, int remove);
 
+/* ---- client certificates (store_cert.c) ---- */
+/*
+ * TLS client certificates bound to organisations, for the HTTPS provider
+ * (docs/HTTPS.md).  A certificate (its SHA-256 over the DER bytes) is
+ * bound to at most one organisation.  These writes append no change_log
+ * row: they change no view, so a mount does not reload for them; what
+ * follows them (`provider nginx-map --watch`) polls store_data_version().
+ */
+struct store_cert {
+	unsigned char sha256[32];
+	unsigned char sha1[20];     /* what nginx's $ssl_client_fingerprint shows */
+	const char *slug;           /* the organisation it is bound to (list only) */
+	const char *subject;        /* RFC 2253 */
+	int64_t not_before, not_after, added;
+};
+/* Bind c to slug.  0 (also when it is bound to slug already); -ENOENT no
+ * such organisation; -EEXIST bound to another organisation, or another
+ * certificate has the same SHA-1; -E2BIG subject over 512 bytes. */
+int store_cert_add(struct store *st, const char *slug, const struct store_cert *c);
+/* Unbind the certificate with this SHA-256 from slug; -ENOENT when slug
+ * has none such. */
+int store_cert_remove(struct store *st, const char *slug, const unsigned char sha256[32]);
+/* Call fn for every bound certificate, by slug then SHA-256, in one read
+ * transaction; the strings live until fn returns.  Stops at and returns
+ * fn's first non-zero result. */
+int store_cert_list(struct store *st, int (*fn)(void *arg, const struct store_cert *c),
+		    void *arg);
+
 /* ---- advisories ---- */
 struct store_publish {
 	const char *bytes;          /* the document, stored unchanged */

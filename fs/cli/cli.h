@@ -29,5 +29,7 @@ int cli_audit(struct cmd_ctx *ctx, int argc, char **argv);
 int cli_key(struct cmd_ctx *ctx, int argc, char **argv);
 /* cli_provider.c: `advisoryfs provider set|show|reset` */
 int cli_provider(struct cmd_ctx *ctx, int argc, char **argv);
+/* cli_https.c: `advisoryfs provider nginx-conf|nginx-map` (argv[1] names which) */
+int cli_https(struct cmd_ctx *ctx, int argc, char **argv);
 
 #endif

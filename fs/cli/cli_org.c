@@ -1,6 +1,7 @@
 /*
  * cli_org.c - `advisoryfs init` and `advisoryfs org`: the store and its
- * organisations, their dated roles, constituencies and account bindings.
+ * organisations, their dated roles, constituencies, account bindings and
+ * TLS client certificates (docs/HTTPS.md).
  */
 #include "cli.h"
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@
 #include "store.h"
 #include "util.h"
 #include "view.h"
+#include "x509.h"
 
 extern const char policy_default_json[];
 extern const size_t policy_default_json_len;
@@ -102,6 +105,7 @@ static const char org_help[] =
 	"[--remove]\n"
 	"       advisoryfs -s STORE org member SCHAKEL MEMBER [--from T] [--until T] [--remove]\n"
 	"       advisoryfs -s STORE org bind SLUG [--uid N] [--gid N]\n"
+	"       advisoryfs -s STORE org cert SLUG --add FILE.pem | --remove FPR|FILE.pem\n"
 	"       advisoryfs -s STORE org list [--json]\n"
 	"\n"
 	"Organisations that may receive advisories, with their dated roles and the\n"
@@ -115,13 +119,20 @@ static const char org_help[] =
 	"  member   dated membership of MEMBER in the constituency of SCHAKEL\n"
 	"  bind     bind local accounts (uid, gid) to the organisation for multi-tenant\n"
 	"           mounts; --uid -1 / --gid -1 removes a binding\n"
-	"  list     organisations with roles and memberships\n"
+	"  cert     bind a TLS client certificate to the organisation (HTTPS, see\n"
+	"           'advisoryfs provider nginx-conf'), or remove it; a certificate is\n"
+	"           bound to one organisation at most.  Its SHA-256 and SHA-1\n"
+	"           fingerprints (of the DER bytes), subject and validity are kept\n"
+	"  list     organisations with roles, memberships and certificates\n"
 	"\n"
 	"  --from T      start of the period (default: open); a date means 00:00:00Z\n"
 	"  --until T     end of the period, inclusive (default: open); a date means the\n"
 	"                whole day\n"
 	"  --ref TEXT    the designation's reference, e.g. 'Stcrt. 2020, 4410'\n"
 	"  --remove      delete the role or membership\n"
+	"  --add FILE    (cert) the PEM certificate to bind\n"
+	"  --remove FPR  (cert) its SHA-256 fingerprint (hex, colons allowed) or the\n"
+	"                PEM file\n"
 	"  --json        machine-readable output (list)\n";
 
 static int parse_id(const char *s, int64_t *ret)
@@ -158,16 +169,177 @@ static void json_period(cJSON *o, int64_t from, int64_t until)
 		cJSON_AddStringToObject(o, "until", b);
 }
 
+/* ---- certificates ------------------------------------------------------------------------ */
+
+/* Every bound certificate, read once for `org list`. */
+struct cert_set {
+	struct cert_row {
+		struct store_cert c;
+		char slug[65];
+		char subject[X509_SUBJECT_MAX];
+	} *v;
+	size_t n, cap;
+};
+
+static int cert_collect(void *arg, const struct store_cert *c)
+{
+	struct cert_set *set = arg;
+	struct cert_row *v = au_grow(set->v, &set->cap, set->n + 1, sizeof(*v), 16);
+	if (!v)
+		return -ENOMEM;
+	set->v = v;
+	struct cert_row *row = &set->v[set->n++];
+	row->c = *c;
+	snprintf(row->slug, sizeof(row->slug), "%s", c->slug ? c->slug : "");
+	snprintf(row->subject, sizeof(row->subject), "%s", c->subject);
+	row->c.slug = row->slug;
+	row->c.subject = row->subject;
+	return 0;
+}
+
+/* The certificates of slug, printed under its line of `org list`. */
+static void cert_print(const struct cert_set *set, const char *slug, cJSON *jo)
+{
+	cJSON *arr = jo ? cJSON_AddArrayToObject(jo, "certificates") : NULL;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct store_cert *c = &set->v[i].c;
+		char a[AU_TIME_LEN], b[AU_TIME_LEN], h256[65], h1[41];
+		if (strcmp(c->slug, slug))
+			continue;
+		au_hex(c->sha256, sizeof(c->sha256), h256);
+		au_hex(c->sha1, sizeof(c->sha1), h1);
+		au_format_time(c->not_before, a);
+		au_format_time(c->not_after, b);
+		if (!jo) {
+			printf("  cert SHA256:%s  %s  valid %s .. %s\n", h256, c->subject, a, b);
+			continue;
+		}
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "sha256", h256);
+		cJSON_AddStringToObject(x, "sha1", h1);
+		cJSON_AddStringToObject(x, "subject", c->subject);
+		cJSON_AddStringToObject(x, "not_before", a);
+		cJSON_AddStringToObject(x, "not_after", b);
+		cJSON_AddItemToArray(arr, x);
+	}
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/*
+ * A SHA-256 fingerprint as `org cert --remove` takes it: 64 hex digits,
+ * optionally in pairs separated by ':', optionally after "SHA256:".
+ * 0 with ret_fp filled, -1 when s is not one.
+ */
+static int parse_fp(const char *s, unsigned char ret_fp[32])
+{
+	unsigned char fp[32];
+	size_t n = 0;
+	if (!strncasecmp(s, "sha256:", 7))
+		s += 7;
+	for (const char *p = s; *p; p++) {
+		if (*p == ':' && p > s && p[1] && p[-1] != ':')
+			continue;
+		int hi = hexval(*p), lo = p[1] ? hexval(p[1]) : -1;
+		if (hi < 0 || lo < 0 || n == sizeof(fp))
+			return -1;
+		fp[n++] = (unsigned char)(hi << 4 | lo);
+		p++;
+	}
+	if (n != sizeof(fp))
+		return -1;
+	memcpy(ret_fp, fp, sizeof(fp));
+	return 0;
+}
+
+/* Read and parse the PEM certificate at path; prints the error. */
+static int cert_read(const char *cmdname, const char *path, struct x509_info *ret)
+{
+	char *pem = NULL, why[128];
+	size_t len = 0;
+	int r = cmd_read_file(path, X509_PEM_MAX, &pem, &len);
+	if (r) {
+		cmd_err("%s: %s: %s", cmdname, ESC(path),
+			cmd_read_error(r, X509_PEM_MAX, why, sizeof(why)));
+		return 1;
+	}
+	r = x509_parse_pem(pem, len, ret);
+	free(pem);
+	if (r) {
+		cmd_err("%s: %s: %s", cmdname, ESC(path),
+			r == -EINVAL ? "more than one certificate (give the client's own only)"
+			: r == -E2BIG ? "certificate subject too long"
+			: r == -EBADMSG ? "not a PEM certificate"
+					: "OpenSSL failed to read the certificate");
+		return 1;
+	}
+	return 0;
+}
+
+/* `org cert SLUG --add FILE | --remove FPR|FILE`. */
+static int org_cert(struct store *st, const char *slug, const char *add, const char *rm)
+{
+	struct x509_info x;
+	unsigned char fp[32];
+	char hex[65];
+	int r;
+
+	if (rm) {
+		if (parse_fp(rm, fp) < 0) {
+			if (cert_read("org cert", rm, &x))
+				return 1;
+			memcpy(fp, x.sha256, sizeof(fp));
+		}
+		if ((r = store_cert_remove(st, slug, fp))) {
+			cmd_err("org cert: %s", store_errmsg(st));
+			return 1;
+		}
+		au_hex(fp, sizeof(fp), hex);
+		printf("removed certificate SHA256:%s from %s\n", hex, slug);
+		return 0;
+	}
+	if (cert_read("org cert", add, &x))
+		return 1;
+	if (x.is_ca) {
+		cmd_err("org cert: %s: a CA certificate, not a client's", ESC(add));
+		return 1;
+	}
+	struct store_cert c = { .subject = x.subject, .not_before = x.not_before,
+				.not_after = x.not_after, .added = au_now() };
+	memcpy(c.sha256, x.sha256, sizeof(c.sha256));
+	memcpy(c.sha1, x.sha1, sizeof(c.sha1));
+	if ((r = store_cert_add(st, slug, &c))) {
+		cmd_err("org cert: %s", store_errmsg(st));
+		return 1;
+	}
+	au_hex(x.sha256, sizeof(x.sha256), hex);
+	printf("bound certificate SHA256:%s (%s) to %s\n", hex, x.subject, slug);
+	if (x.not_after < au_now())
+		fprintf(stderr, "advisoryfs: org cert: warning: the certificate has expired\n");
+	return 0;
+}
+
 static int org_list(struct store *st, int json)
 {
+	struct cert_set certs = { 0 };
 	struct policy *p = NULL;
 	struct world *w = NULL;
 	int r = store_policy_get(st, AU_T_MAX, &p, NULL, NULL);
 	if (!r)
 		r = store_world_load(st, p, au_now(), &w);
+	if (!r)
+		r = store_cert_list(st, cert_collect, &certs);
 	if (r) {
-		cmd_err("org list: %s", store_errmsg(st));
+		cmd_err("org list: %s", r == -ENOMEM ? "out of memory" : store_errmsg(st));
+		world_free(w);
 		policy_free(p);
+		free(certs.v);
 		return 1;
 	}
 	cJSON *arr = json ? cJSON_CreateArray() : NULL;
@@ -209,6 +381,7 @@ static int org_list(struct store *st, int json)
 				cJSON_AddItemToArray(jm, x);
 			}
 			cJSON_AddItemToObject(jo, "members", jm);
+			cert_print(&certs, o->slug, jo);
 			continue;
 		}
 		printf("%s\t%s", o->slug, o->name);
@@ -232,6 +405,7 @@ static int org_list(struct store *st, int json)
 			print_period(stdout, o->member_of[k].from, o->member_of[k].until);
 			printf("\n");
 		}
+		cert_print(&certs, o->slug, NULL);
 	}
 	if (json) {
 		char *out = cJSON_Print(arr);
@@ -242,6 +416,7 @@ static int org_list(struct store *st, int json)
 	}
 	world_free(w);
 	policy_free(p);
+	free(certs.v);
 	return 0;
 }
 
@@ -253,9 +428,10 @@ int cli_org(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "from", required_argument, NULL, 'f' },  { "until", required_argument, NULL, 't' },
 		{ "ref", required_argument, NULL, 'r' },   { "remove", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },        { "store", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 }
+		{ "help", no_argument, NULL, 'h' },        { "add", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 }
 	};
-	const char *name = NULL, *ref = NULL, *sectors[CSAF_MAX_SECTORS];
+	const char *name = NULL, *ref = NULL, *sectors[CSAF_MAX_SECTORS], *add = NULL;
 	size_t nsectors = 0;
 	int64_t uid = -1, gid = -1, from = AU_T_MIN, until = AU_T_MAX;
 	int remove = 0, json = 0, c, have_uid = 0, have_gid = 0;
@@ -265,14 +441,24 @@ int cli_org(struct cmd_ctx *ctx, int argc, char **argv)
 		return 0;
 	}
 	if (argc < 2)
-		return cmd_usage_error("org", "missing subcommand (add, role, member, bind, list)");
+		return cmd_usage_error("org", "missing subcommand (add, role, member, bind, cert, list)");
 	const char *sub = argv[1];
 	char cmdname[32];
 	snprintf(cmdname, sizeof(cmdname), "org %s", sub);
 	if (strcmp(sub, "add") && strcmp(sub, "role") && strcmp(sub, "member") &&
-	    strcmp(sub, "bind") && strcmp(sub, "list"))
+	    strcmp(sub, "bind") && strcmp(sub, "cert") && strcmp(sub, "list"))
 		return cmd_usage_error("org", "unknown subcommand '%s'", sub);
 	optind = 0;
+	/* `org cert SLUG --remove FPR`: --remove takes an argument there */
+	const char *cert_rm = NULL;
+	if (!strcmp(sub, "cert"))
+		for (int i = 2; i + 1 < argc; i++)
+			if (!strcmp(argv[i], "--remove")) {
+				cert_rm = argv[i + 1];
+				memmove(&argv[i], &argv[i + 2], (size_t)(argc - i - 2) * sizeof(*argv));
+				argc -= 2;
+				break;
+			}
 	while ((c = cmd_next_opt("org", argc - 1, argv + 1, "s:h", lo)) != -1) {
 		switch (c) {
 		case '?':
@@ -311,6 +497,9 @@ int cli_org(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'a':
+			add = optarg;
+			break;
 		case 's':
 			ctx->store_path = optarg;
 			break;
@@ -318,7 +507,9 @@ int cli_org(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	char **args = argv + 1 + optind;
 	int nargs = argc - 1 - optind;
-	int want = !strcmp(sub, "list") ? 0 : (!strcmp(sub, "add") || !strcmp(sub, "bind")) ? 1 : 2;
+	int want = !strcmp(sub, "list")                                                   ? 0
+		   : (!strcmp(sub, "add") || !strcmp(sub, "bind") || !strcmp(sub, "cert")) ? 1
+											     : 2;
 	if (nargs != want)
 		return cmd_usage_error(cmdname, "expected %d argument%s, got %d", want,
 				       want == 1 ? "" : "s", nargs);
@@ -326,11 +517,20 @@ int cli_org(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(cmdname, "--name is required");
 	if (!strcmp(sub, "bind") && !have_uid && !have_gid)
 		return cmd_usage_error(cmdname, "give --uid and/or --gid");
+	if (!strcmp(sub, "cert") && !add == !cert_rm)
+		return cmd_usage_error(cmdname, "give one of --add FILE.pem or --remove FPR");
+	if (strcmp(sub, "cert") && add)
+		return cmd_usage_error(cmdname, "--add is for 'org cert'");
 
 	struct store *st = cmd_open_store(ctx, 0);
 	if (!st)
 		return 1;
 	int r = 0;
+	if (!strcmp(sub, "cert")) {
+		r = org_cert(st, args[0], add, cert_rm);
+		store_close(st);
+		return r;
+	}
 	if (!strcmp(sub, "list")) {
 		r = org_list(st, json);
 		store_close(st);

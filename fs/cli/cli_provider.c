@@ -47,6 +47,11 @@ static const char provider_help[] =
 	"                  [--issuing-authority TEXT]\n"
 	"       advisoryfs -s STORE provider show [SLUG] [--json]\n"
 	"       advisoryfs -s STORE provider reset\n"
+	"       advisoryfs -s STORE provider nginx-conf --mount DIR --server-name NAME\n"
+	"                  --listen ADDR:PORT --cert FILE --key FILE --ca FILE [--crl FILE]\n"
+	"                  [--map-dir DIR] [--access-log FILE]\n"
+	"       advisoryfs -s STORE provider nginx-map --mount DIR [--map-dir DIR]\n"
+	"                  [--watch [--interval MS]]\n"
 	"\n"
 	"The CSAF provider every recipient's tree describes in its\n"
 	"provider-metadata.json (role csaf_trusted_provider): the publisher and the\n"
@@ -68,6 +73,20 @@ static const char provider_help[] =
 	"  show SLUG               SLUG's provider-metadata.json as the mount serves it now\n"
 	"    --json                the values as a JSON object\n"
 	"  reset                   back to the defaults\n"
+	"  nginx-conf              print an nginx server block (for http {}) serving the\n"
+	"                          mount DIR over HTTPS, the client certificate choosing\n"
+	"                          the tree ('org cert'), and write the map once\n"
+	"    --cert, --key FILE    the server's certificate and key\n"
+	"    --ca FILE             the CA that signs client certificates\n"
+	"    --crl FILE            its certificate revocation list\n"
+	"    --map-dir DIR         fingerprint-to-tree links nginx reads per request\n"
+	"                          (default " "/var/lib/advisoryfs/nginx-map" ")\n"
+	"    --access-log FILE     an access log naming each request's tree\n"
+	"  nginx-map               bring the map in line with the bound certificates;\n"
+	"    --watch               and keep it so, after every change to the store,\n"
+	"                          until SIGTERM (the advisoryfs-nginx-map unit)\n"
+	"    --interval MS         how often --watch looks (default 100)\n"
+	"                          See docs/HTTPS.md.\n"
 	"\n"
 	"Example:\n"
 	"  advisoryfs -s ncsc.db provider set --base-url https://csaf.ncsc.example/trees \\\n"
@@ -356,8 +375,10 @@ int cli_provider(struct cmd_ctx *ctx, int argc, char **argv)
 		return 0;
 	}
 	if (argc < 2)
-		return cmd_usage_error("provider", "missing subcommand (set, show, reset)");
+		return cmd_usage_error("provider", "missing subcommand (set, show, reset, nginx-conf, nginx-map)");
 	const char *sub = argv[1];
+	if (!strcmp(sub, "nginx-conf") || !strcmp(sub, "nginx-map"))
+		return cli_https(ctx, argc, argv);
 	if (strcmp(sub, "set") && strcmp(sub, "show") && strcmp(sub, "reset"))
 		return cmd_usage_error("provider", "unknown subcommand '%s'", sub);
 	snprintf(cmd, sizeof(cmd), "provider %s", sub);

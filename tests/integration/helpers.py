@@ -153,3 +153,23 @@ def new_store(tmp_path, name="s.db"):
     store = tmp_path / name
     ok("init", store=store)
     return store
+
+
+def provider_validator(schema_dir=None):
+    """A jsonschema validator for the CSAF 2.0 provider schema, with the CSAF
+    schema it refers to for the publisher (from schema_dir, default
+    csaf_dir()/schema).  Skips the test without python3-jsonschema."""
+    import pytest
+    jsonschema = pytest.importorskip("jsonschema")
+    schema_dir = Path(schema_dir) if schema_dir else csaf_dir() / "schema"
+    provider = json.loads((schema_dir / "provider_json_schema.json").read_text())
+    csaf = json.loads((schema_dir / "csaf_json_schema.json").read_text())
+    cls = jsonschema.validators.validator_for(provider)
+    try:
+        from referencing import Registry, Resource
+        reg = Registry().with_resources([(s["$id"], Resource.from_contents(s))
+                                         for s in (provider, csaf)])
+        return cls(provider, registry=reg, format_checker=cls.FORMAT_CHECKER)
+    except ImportError:  # jsonschema < 4.18 (Debian 12): RefResolver
+        res = jsonschema.RefResolver.from_schema(provider, store={csaf["$id"]: csaf})
+        return cls(provider, resolver=res, format_checker=cls.FORMAT_CHECKER)

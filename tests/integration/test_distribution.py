@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BIN, ROOT, csaf_dir, demo_store, make_doc, ok, run, write_doc
+from helpers import (BIN, ROOT, csaf_dir, demo_store, make_doc, ok, provider_validator, run,
+                     write_doc)
 
 FUSERMOUNT = shutil.which("fusermount3")
 SCHEMA_DIR = csaf_dir() / "schema"  # ../shared, else the copies in tests/data
@@ -273,23 +274,6 @@ def follow(mnt, store, slug, timeout=3):
 
 
 # ---- provider-metadata.json and openpgp/ -----------------------------------------------
-
-def provider_validator():
-    """A jsonschema validator for the CSAF 2.0 provider schema, with the CSAF
-    schema it refers to for the publisher."""
-    jsonschema = pytest.importorskip("jsonschema")
-    provider = json.loads((SCHEMA_DIR / "provider_json_schema.json").read_text())
-    csaf = json.loads((SCHEMA_DIR / "csaf_json_schema.json").read_text())
-    cls = jsonschema.validators.validator_for(provider)
-    try:
-        from referencing import Registry, Resource
-        reg = Registry().with_resources([(s["$id"], Resource.from_contents(s))
-                                         for s in (provider, csaf)])
-        return cls(provider, registry=reg, format_checker=cls.FORMAT_CHECKER)
-    except ImportError:  # jsonschema < 4.18 (Debian 12): RefResolver
-        res = jsonschema.RefResolver.from_schema(provider, store={csaf["$id"]: csaf})
-        return cls(provider, resolver=res, format_checker=cls.FORMAT_CHECKER)
-
 
 def test_provider_metadata(ncsc, daemons, tmp_path):
     m = daemons.mount(ncsc.store, tmp_path / "mnt")

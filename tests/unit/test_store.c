@@ -61,6 +61,24 @@ static int publish(struct store *st, const char *json, const char *concerns, int
 	return store_publish(st, &pub, &dup);
 }
 
+struct cert_seen {
+	int n;
+	char slugs[4][16];
+};
+
+/* store_cert_list() callback: the slugs in order. */
+static int cert_seen_one(void *arg, const struct store_cert *c)
+{
+	struct cert_seen *seen = arg;
+	if (seen->n < 4)
+		snprintf(seen->slugs[seen->n], sizeof(seen->slugs[0]), "%s", c->slug);
+	seen->n++;
+	return c->not_before == 1 && c->not_after == 2 && c->added == 3 &&
+			       !strcmp(c->subject, "CN=one")
+		       ? 0
+		       : -EINVAL;
+}
+
 int main(void)
 {
 	struct store *st = NULL;
@@ -260,6 +278,33 @@ int main(void)
 		CHECK(w->advs[0].initial_release == T("2023-02-01"));
 		world_free(w);
 	}
+
+	/* client certificates: one organisation each, the SHA-1 unique too */
+	struct store_cert k1 = { .subject = "CN=one", .not_before = 1, .not_after = 2, .added = 3 };
+	struct store_cert k2 = k1;
+	memset(k1.sha256, 0x11, sizeof(k1.sha256));
+	memset(k1.sha1, 0x22, sizeof(k1.sha1));
+	memset(k2.sha256, 0x33, sizeof(k2.sha256));
+	memset(k2.sha1, 0x22, sizeof(k2.sha1)); /* same SHA-1, another certificate */
+	CHECK(store_cert_add(st, "acme", &k1) == 0);
+	CHECK(store_cert_add(st, "acme", &k1) == 0);
+	CHECK(store_cert_add(st, "z-cert", &k1) == -EEXIST);
+	CHECK(strstr(store_errmsg(st), "already bound to 'acme'") != NULL);
+	CHECK(store_cert_add(st, "z-cert", &k2) == -EEXIST);
+	CHECK(strstr(store_errmsg(st), "same SHA-1") != NULL);
+	CHECK(store_cert_add(st, "nobody", &k2) == -ENOENT);
+	k2.sha1[0] = 0x44;
+	CHECK(store_cert_add(st, "z-cert", &k2) == 0);
+	struct cert_seen seen = { 0 };
+	CHECK(store_cert_list(st, cert_seen_one, &seen) == 0);
+	CHECK(seen.n == 2);
+	CHECK_STR(seen.slugs[0], "acme");
+	CHECK_STR(seen.slugs[1], "z-cert");
+	CHECK(store_cert_remove(st, "z-cert", k1.sha256) == -ENOENT);
+	CHECK(store_cert_remove(st, "acme", k1.sha256) == 0);
+	CHECK(store_cert_remove(st, "acme", k1.sha256) == -ENOENT);
+	memset(&seen, 0, sizeof(seen));
+	CHECK(store_cert_list(st, cert_seen_one, &seen) == 0 && seen.n == 1);
 
 	policy_free(p);
 	free(a1);
