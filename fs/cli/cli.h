@@ -14,6 +14,8 @@ struct cmd_ctx;
 /* cli_org.c: init; org add|role|member|bind|list */
 int cli_init(struct cmd_ctx *ctx, int argc, char **argv);
 int cli_org(struct cmd_ctx *ctx, int argc, char **argv);
+/* cli_orgimport.c: org import (argv[0] is "import") */
+int cli_org_import(struct cmd_ctx *ctx, int argc, char **argv);
 /* cli_publish.c */
 int cli_publish(struct cmd_ctx *ctx, int argc, char **argv);
 int cli_import(struct cmd_ctx *ctx, int argc, char **argv);

@@ -24,7 +24,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "init", cli_init, "create an empty store holding the default policy" },
-	{ "org", cli_org, "organisations: add, role, member, bind, list" },
+	{ "org", cli_org, "organisations: add, role, member, bind, list, import" },
 	{ "publish", cli_publish, "validate and store advisories (all or nothing)" },
 	{ "import", cli_import, "publish every document of a directory tree" },
 	{ "withdraw", cli_withdraw, "withdraw an advisory from every view" },
