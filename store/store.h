@@ -124,6 +124,13 @@ int store_withdraw(struct store *st, const char *tracking_id, const char *reason
 int store_share(struct store *st, const char *tracking_id, const char *slug, const char *reason,
 		int64_t at);
 
+/* The moment version of tracking_id becomes visible to anyone at all:
+ * the latest of its initial and current release dates and its embargo's
+ * end (`publish --dry-run` decides its recipients then).  -ENOENT when
+ * that version is not stored (message in the store). */
+int store_version_release(struct store *st, const char *tracking_id, const char *version,
+			  int64_t *ret_t);
+
 /* Bytes of a stored version (document or signature).  Caller frees. */
 int store_version_bytes(struct store *st, int64_t version_id, int signature, char **ret_bytes,
 			size_t *ret_len);

@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{ "policy", cli_policy, "load, check or show the sharing policy" },
 	{ "visible", cli_visible, "list what a recipient's directory holds" },
 	{ "explain", cli_explain, "explain the decision for a recipient and an advisory" },
+	{ "recipients", cli_recipients, "who may receive an advisory, and why the others may not" },
 	{ "audit", cli_audit, "the disclosure ledger: list entries, verify the chain" },
 	{ "key", cli_key, "the OpenPGP signing key: generate, show, export, sign, forget" },
 	{ "provider", cli_provider, "the CSAF provider: publisher and base URL of the trees" },

@@ -10,8 +10,11 @@ import os
 import pty
 import subprocess
 import threading
+import time
 
-from helpers import BIN, dump, new_store, ok, run
+import pytest
+
+from helpers import BIN, db, dump, make_doc, new_store, ok, run, write_doc
 
 # ---- org import ---------------------------------------------------------------------
 
@@ -182,3 +185,122 @@ def test_org_import_progress_only_on_a_terminal(tmp_path):
     assert b"org import: org-0" in tty and b"[1/" in tty
     assert b"\r" in tty
     assert b"imported 1000" in p.stdout
+
+
+# ---- recipients and dry runs --------------------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    d = tmp_path_factory.mktemp("demo")
+    p = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "demo-store"),
+                        "--bin", BIN, "--store", str(d / "demo.db"), "--force"],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return d / "demo.db"
+
+
+def visible_map(store, slug, at):
+    """{tracking id: permitting rules} of what slug's directory holds at `at`."""
+    v = json.loads(ok("visible", slug, "--at", at, "--json", store=store).stdout)
+    return {a["tracking_id"]: a["rules"] for a in v["advisories"]}
+
+
+def test_recipients_agrees_with_visible_on_the_demo_store(demo):
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    with db(demo) as c:
+        ids = [r[0] for r in c.execute("SELECT tracking_id FROM advisory ORDER BY 1")]
+    slugs = ["public"] + [o["slug"] for o in
+                          json.loads(ok("org", "list", "--json", store=demo).stdout)]
+    assert len(ids) > 150 and len(slugs) > 30
+    for at in (now, "2020-10-15", "2022-11-30", "2022-12-01"):
+        seen = {s: visible_map(demo, s, at) for s in slugs}
+        released = 0
+        for tid in ids:
+            p = run("recipients", tid, "--at", at, "--json", store=demo)
+            if p.returncode:
+                assert "no advisory" in p.stderr and "released by" in p.stderr, p.stderr
+                assert not any(tid in seen[s] for s in slugs), (tid, at)
+                continue
+            released += 1
+            r = json.loads(p.stdout)
+            assert r["organisations"] == len(slugs)
+            got = {x["slug"]: [y["id"] for y in x["rules"]] for x in r["recipients"]}
+            want = {s: seen[s][tid] for s in slugs if tid in seen[s]}
+            assert got == want, (tid, at)
+            assert r["may_receive"] + r["may_not"] == len(slugs)
+            assert sum(b["count"] for b in r["blocked"]) == r["may_not"]
+            assert all(x["basis"] for x in sum((x["rules"] for x in r["recipients"]), []))
+        assert released > (20 if at == "2020-10-15" else 100)
+    # the text form of one, against the JSON form
+    r = json.loads(ok("recipients", "NCSC-2022-0080", "--json", store=demo).stdout)
+    text = ok("recipients", "NCSC-2022-0080", store=demo).stdout
+    assert f"may receive: {r['may_receive']} of {r['organisations']} recipients" in text
+    for x in r["recipients"]:
+        assert f"\n  {x['slug']}\n" in text
+    for b in r["blocked"]:
+        assert f"  {b['count']} blocked by " in text
+
+
+def test_publish_dry_run_stores_nothing_and_tells_who(tmp_path):
+    store = new_store(tmp_path)
+    ok("org", "add", "z-cert", "--name", "Z-CERT", "--sector", "health", store=store)
+    ok("org", "role", "z-cert", "csirt", "--from", "2020-01-14", store=store)
+    ok("org", "add", "umc", "--name", "UMC", "--sector", "health", store=store)
+    ok("org", "member", "z-cert", "umc", store=store)
+    ok("org", "add", "shop", "--name", "Shop", store=store)
+    a = write_doc(tmp_path / "a.json", make_doc("NCSC-2024-0001", tlp="AMBER"))
+    b = write_doc(tmp_path / "b.json", make_doc("NCSC-2031-0002", tlp="GREEN",
+                                                 initial="2031-05-01T08:00:00Z"))
+    before = dump(store)
+    p = ok("publish", "--dry-run", "--json", a, b, "--concerns", "umc", "--personal-data",
+           store=store)
+    assert dump(store) == before, "publish --dry-run changed the store"
+    reports = json.loads(p.stdout)
+    assert [r["advisory"] for r in reports] == ["NCSC-2024-0001", "NCSC-2031-0002"]
+    # decided at the moment each is released: now for the first, its date for the second
+    assert reports[1]["at"] == "2031-05-01T08:00:00Z"
+    assert reports[0]["at"] >= time.strftime("%Y-%m-%dT", time.gmtime())
+    for r in reports:
+        assert [x["slug"] for x in r["recipients"]] == ["z-cert"]
+        assert r["may_not"] == 3
+    p = ok("publish", "--dry-run", a, "--concerns", "umc", "--personal-data", store=store)
+    assert "dry run: 1 document valid, nothing stored" in p.stdout
+    assert "  z-cert\n    permit-csirt-constituency: " in p.stdout
+    assert dump(store) == before
+    # a refused document: refused as publish refuses it, and nothing stored
+    p = run("publish", "--dry-run", a, "--concerns", "nobody", store=store)
+    assert p.returncode == 1 and "nobody" in p.stderr
+    assert dump(store) == before
+    # the real publish, then `recipients` at the same moment says the same
+    ok("publish", b, "--concerns", "umc", "--personal-data", store=store)
+    r = json.loads(ok("recipients", "NCSC-2031-0002", "--at", "2031-05-01T08:00:00Z", "--json",
+                      store=store).stdout)
+    assert r == reports[1]
+
+
+def test_import_dry_run_stores_nothing(tmp_path):
+    store = new_store(tmp_path)
+    ok("org", "add", "dtc", "--name", "DTC", store=store)
+    ok("org", "role", "dtc", "oktt", "--from", "2021-09-01", store=store)
+    ok("org", "add", "acme", "--name", "Acme", store=store)
+    ok("org", "member", "dtc", "acme", store=store)
+    tree = tmp_path / "tree"
+    write_doc(tree / "x.json", make_doc("NCSC-2024-0100", tlp="AMBER"))
+    (tree / "x.json.dist.json").write_text(json.dumps({"concerns": ["acme"]}))
+    write_doc(tree / "y.json", make_doc("NCSC-2024-0101", tlp="WHITE"))
+    write_doc(tree / "bad.json", {"document": {}})
+    before = dump(store)
+    p = run("import", "--dry-run", tree, store=store)
+    assert p.returncode == 1  # bad.json is refused, as import would refuse it
+    assert "refused    " in p.stdout and "bad.json" in p.stdout
+    assert "dry run: 2 valid, 1 refused, 0 skipped; nothing stored" in p.stdout
+    assert dump(store) == before, "import --dry-run changed the store"
+    (tree / "bad.json").unlink()
+    reports = json.loads(ok("import", "--dry-run", "--json", tree, store=store).stdout)
+    assert dump(store) == before
+    by = {r["advisory"]: r for r in reports}
+    assert [x["slug"] for x in by["NCSC-2024-0100"]["recipients"]] == ["dtc"]
+    assert by["NCSC-2024-0101"]["may_receive"] == 3  # public, dtc, acme
