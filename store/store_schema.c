@@ -71,6 +71,12 @@ static const char *const migrations[] = {
 	"CREATE INDEX IF NOT EXISTS version_world ON version(advisory_id, seq, current_release,"
 	"  tlp, status, personal_data, impact_significant, embargo_until, initial_release,"
 	"  sig_size);",
+	/* 4: policies that take effect at a set moment (`policy load
+	 * --effective T`); a policy without a row takes effect when it is
+	 * loaded, as before.  A table of its own, not a column: IF NOT EXISTS
+	 * keeps the step safe to run again */
+	"CREATE TABLE IF NOT EXISTS policy_effective(policy_id INTEGER PRIMARY KEY"
+	"  REFERENCES policy(id), at INTEGER NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from helpers import BIN, db, dump, make_doc, new_store, ok, run, write_doc
+from helpers import BIN, db, dump, make_doc, new_store, ok, run, wait_for, write_doc
 
 # ---- org import ---------------------------------------------------------------------
 
@@ -304,3 +304,155 @@ def test_import_dry_run_stores_nothing(tmp_path):
     by = {r["advisory"]: r for r in reports}
     assert [x["slug"] for x in by["NCSC-2024-0100"]["recipients"]] == ["dtc"]
     assert by["NCSC-2024-0101"]["may_receive"] == 3  # public, dtc, acme
+
+
+# ---- policies that take effect at a set moment ----------------------------------------
+
+EXAMPLE = os.path.join(ROOT, "policy", "examples", "cbw-transition.json")
+DEFAULT = os.path.join(ROOT, "policy", "wbni-default.json")
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def regime_store(tmp_path):
+    """A Wbni vital provider and a Cbw essential entity of the same sector, and an
+    AMBER advisory about the sector."""
+    store = new_store(tmp_path)
+    ok("org", "add", "tennet", "--name", "TenneT", "--sector", "energy", store=store)
+    ok("org", "role", "tennet", "vital", "--from", "2019-07-01", store=store)
+    ok("org", "add", "eneco", "--name", "Eneco", "--sector", "energy", store=store)
+    ok("org", "role", "eneco", "essential", "--from", "2026-01-01", store=store)
+    f = write_doc(tmp_path / "grid.json", make_doc("NCSC-2024-0200", tlp="AMBER"))
+    ok("publish", f, "--sectors", "energy", store=store)
+    return store
+
+
+def explained_policy(store, slug, tid, at):
+    e = json.loads(ok("explain", slug, tid, "--at", at, "--json", store=store).stdout)
+    return e["policy"], e
+
+
+def test_policy_effective_later_keeps_the_current_one_until_then(tmp_path):
+    store = regime_store(tmp_path)
+    t = int(time.time()) + 3600
+    p = ok("policy", "load", EXAMPLE, "--effective", iso(t), store=store)
+    assert f"in force from {iso(t)}" in p.stdout
+    # now: the Wbni policy; from t on: the Cbw one, for show, visible, explain, recipients
+    assert json.loads(ok("policy", "show", store=store).stdout)["name"] == "wbni-default"
+    assert json.loads(ok("policy", "show", "--at", iso(t - 1), store=store).stdout)["name"] == \
+        "wbni-default"
+    assert json.loads(ok("policy", "show", "--at", iso(t), store=store).stdout)["name"] == \
+        "cbw-transition"
+    doc = "amber/2024/ncsc-2024-0200.json"
+    assert doc in ok("visible", "tennet", store=store).stdout.split()
+    assert doc in ok("visible", "tennet", "--at", iso(t - 1), store=store).stdout.split()
+    assert doc not in ok("visible", "tennet", "--at", iso(t), store=store).stdout.split()
+    assert doc in ok("visible", "eneco", "--at", iso(t), store=store).stdout.split()
+    assert doc not in ok("visible", "eneco", store=store).stdout.split()
+    name, e = explained_policy(store, "tennet", "NCSC-2024-0200", iso(t - 1))
+    assert name == "wbni-default" and e["decision"] == "permit"
+    name, e = explained_policy(store, "tennet", "NCSC-2024-0200", iso(t))
+    assert name == "cbw-transition" and e["decision"] == "deny"
+    name, e = explained_policy(store, "eneco", "NCSC-2024-0200", iso(t))
+    assert name == "cbw-transition"
+    assert [r["id"] for r in e["determining"]] == ["permit-cbw-entities"]
+    r = json.loads(ok("recipients", "NCSC-2024-0200", "--at", iso(t), "--json",
+                      store=store).stdout)
+    assert r["policy"] == "cbw-transition" and [x["slug"] for x in r["recipients"]] == ["eneco"]
+    # the history and what is scheduled
+    rows = json.loads(ok("policy", "list", "--json", store=store).stdout)
+    assert [(x["name"], x["state"], x["scheduled"]) for x in rows] == [
+        ("wbni-default", "in force", False), ("cbw-transition", "scheduled", True)]
+    assert rows[1]["effective_at"] == iso(t)
+    text = ok("policy", "list", store=store).stdout.splitlines()
+    assert text[0].split() == ["ID", "EFFECTIVE", "LOADED", "STATE", "NAME", "BY"]
+    assert "scheduled" in text[2] and "cbw-transition" in text[2] and iso(t) in text[2]
+    # a moment in the past is refused: the history is not rewritten
+    before = dump(store)
+    p = run("policy", "load", EXAMPLE, "--effective", "2020-01-01", store=store)
+    assert p.returncode == 1 and "in the past" in p.stderr
+    assert dump(store) == before
+
+
+def test_policy_load_names_every_undeclared_role_and_sector(tmp_path):
+    store = regime_store(tmp_path)
+    ok("org", "add", "grid-ops", "--name", "Grid", "--sector", "energy", store=store)
+    pol = json.load(open(DEFAULT))
+    pol["vocabulary"]["roles"] = [r for r in pol["vocabulary"]["roles"]
+                                  if r["name"] not in ("essential", "vital")]
+    pol["vocabulary"]["sectors"] = [s for s in pol["vocabulary"]["sectors"] if s != "energy"]
+    pol["rules"] = [r for r in pol["rules"] if r["id"] != "permit-vital-government"]
+    for c in pol["conditions"]["personal-data-basis"]["any"]:
+        if c.get("role") == ["vital", "government"]:
+            c["role"] = ["government"]
+    f = tmp_path / "narrow.json"
+    f.write_text(json.dumps(pol))
+    assert ok("policy", "check", f).returncode == 0  # valid on its own
+    before = dump(store)
+    for extra in ([], ["--effective", iso(int(time.time()) + 3600)]):
+        p = run("policy", "load", f, *extra, store=store)
+        assert p.returncode == 1
+        err = p.stderr
+        assert "does not declare 4 roles or sectors in use" in err, err
+        assert "role 'essential' (organisation 'eneco')" in err
+        assert "role 'vital' (organisation 'tennet')" in err
+        assert "sector 'energy' (organisation 'eneco' and 2 more)" in err
+        assert "sector 'energy' (advisory 'NCSC-2024-0200')" in err
+        assert dump(store) == before
+
+
+try:
+    from test_mount import FUSERMOUNT, LIVE_LIMIT, Cacher, Mount, exists
+except Exception:  # the mount tests' module needs nothing else; be safe
+    FUSERMOUNT = None
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/fuse") or FUSERMOUNT is None,
+                    reason="no /dev/fuse or fusermount3")
+def test_scheduled_policy_switches_a_running_mount(tmp_path):
+    store = regime_store(tmp_path)
+    m = Mount(store, tmp_path / "mnt")
+    c = None
+    try:
+        rel = os.path.join("amber", "2024", "ncsc-2024-0200.json")
+        tennet, eneco = m.mnt / "tennet" / rel, m.mnt / "eneco" / rel
+        assert exists(tennet) and not exists(eneco)
+        c = Cacher(tennet, eneco, tennet.parent, eneco.parent)
+        t = int(time.time()) + 2     # two seconds ahead
+        ok("policy", "load", EXAMPLE, "--effective", iso(t), store=store)
+        before = dump(store)         # from here on the store does not change
+        while time.time() < t - 0.2:
+            assert exists(tennet) and not exists(eneco), "switched before its moment"
+            time.sleep(0.02)
+        done, _ = wait_for(lambda: not exists(tennet) and exists(eneco),
+                           t + LIVE_LIMIT + 1 - time.time())
+        late = time.time() - t
+        assert done, "the mount did not switch to the scheduled policy"
+        assert late <= LIVE_LIMIT, f"switched {late:.2f}s after its moment"
+        assert not exists(m.mnt / "tennet" / "amber")   # it held that one advisory only
+        assert "2024/ncsc-2024-0200.json" in \
+            (m.mnt / "eneco" / "amber" / "index.txt").read_text().split()
+        # the ledger records the rules of the policy in force at the read
+        assert eneco.read_bytes().startswith(b"{")
+        assert os.getxattr(eneco, "user.advisoryfs.rules") == b"permit-cbw-entities"
+        entries = json.loads(ok("audit", "--json", store=store).stdout)
+        mine = [x for x in entries if x["recipient"] == "eneco"]
+        assert [x["rules"] for x in mine] == [["permit-cbw-entities"]]
+        # explain before and after names the policy in force then
+        assert explained_policy(store, "tennet", "NCSC-2024-0200", iso(t - 1))[0] == \
+            "wbni-default"
+        assert explained_policy(store, "tennet", "NCSC-2024-0200", iso(t))[0] == \
+            "cbw-transition"
+        c.close()
+        c = None
+        # nothing but the ledger entry of that read changed in the store
+        after = "\n".join(x for x in dump(store).splitlines() if not x.startswith(
+            "INSERT INTO ledger"))
+        assert after == "\n".join(x for x in before.splitlines()
+                                  if not x.startswith("INSERT INTO ledger"))
+    finally:
+        if c:
+            c.close()
+        m.unmount()
