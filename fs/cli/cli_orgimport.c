@@ -94,7 +94,7 @@ __attribute__((format(printf, 4, 5))) static void oi_err(struct oi *x, int line,
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (field && *field)
-		cmd_err("org import: %s:%d: %s: %s", ESC(x->src), line, field, ESC(why));
+		cmd_err("org import: %s:%d: %s: %s", ESC(x->src), line, ESC(field), ESC(why));
 	else
 		cmd_err("org import: %s:%d: %s", ESC(x->src), line, ESC(why));
 }

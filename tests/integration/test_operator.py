@@ -456,3 +456,40 @@ def test_scheduled_policy_switches_a_running_mount(tmp_path):
         if c:
             c.close()
         m.unmount()
+
+
+# ---- org import against hostile input ------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+CELL = st.lists(st.sampled_from(list('ab-09|;\\," \n\r\t') + ["\x00", "\u00e9", "energy",
+                                                                  "vital", "2022-12-01"]),
+                max_size=12).map("".join)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(rows=st.lists(st.lists(CELL, min_size=0, max_size=9), max_size=6),
+       header=st.sampled_from([HEADER, "slug,name\n", "slug,name,roles,members\n", ""]),
+       raw=st.binary(max_size=64))
+def test_org_import_hostile_input_fails_closed(tmp_path_factory, rows, header, raw):
+    d = tmp_path_factory.mktemp("h")
+    store = new_store(d)
+    ok("org", "add", "keep", "--name", "Keep", store=store)
+    before = dump(store)
+    for data in ((header + "\n".join(",".join(r) for r in rows)).encode(), raw,
+                 b"[" + raw, json.dumps([dict(zip(["slug", "name", "roles", "members"], r))
+                                         for r in rows]).encode()):
+        f = d / "in"
+        f.write_bytes(data)
+        p = subprocess.run([BIN, "-s", str(store), "org", "import", str(f)],
+                           capture_output=True, timeout=60)
+        assert p.returncode in (0, 1), (data, p.returncode, p.stderr)
+        err = p.stderr.decode(errors="replace").splitlines()
+        assert all(e.startswith("advisoryfs: org import: ") for e in err), err
+        if p.returncode:
+            assert err and err[-1].endswith("nothing imported") or "out of memory" in err[-1]
+            assert dump(store) == before
+        else:
+            assert p.stderr == b""
+            before = dump(store)
