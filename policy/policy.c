@@ -862,6 +862,11 @@ int policy_nsectors(const struct policy *p)
 	return p->nsectors;
 }
 
+const char *policy_name(const struct policy *p)
+{
+	return p->name ? p->name : "(unnamed)";
+}
+
 int policy_nrules(const struct policy *p)
 {
 	return p->nrules;

@@ -61,6 +61,8 @@ int policy_nsectors(const struct policy *p);
 #define POL_BUILTIN_NOT_RELEASED 0  /* t < initial_release */
 #define POL_BUILTIN_EMBARGO      1  /* t < embargo_until */
 #define POL_BUILTIN_WITHDRAWN    2  /* t >= withdrawn_at */
+/* The policy's "name", or "(unnamed)"; owned by the policy. */
+const char *policy_name(const struct policy *p);
 int policy_nrules(const struct policy *p);
 const char *policy_rule_id(const struct policy *p, int rule);
 const char *policy_rule_basis(const struct policy *p, int rule);

@@ -85,12 +85,40 @@ int store_meta_set(struct store *st, const char *key, const void *value, size_t 
 int store_sign(struct store *st, const char *data, size_t len, char **ret_asc, size_t *ret_len);
 
 /* ---- policy ---- */
-/* Record and activate a policy (source text kept verbatim). */
+/* Record and activate a policy (source text kept verbatim), loaded at at.
+ * Refused (-EINVAL, naming them) when it does not declare every role and
+ * sector the store uses. */
 int store_policy_add(struct store *st, const char *json, size_t len, const char *loaded_by,
 		     int64_t at);
-/* The compiled policy in force at t (the last one loaded at or before t,
- * else the first one ever loaded); AU_T_MAX for the active one.  The caller
- * frees it.  ret_source (optional) receives the text, caller frees. */
+/* The same, to take effect at effective (AU_T_MIN: at once).  Before
+ * that moment the policy in force stays; a moment before at is refused
+ * (-EINVAL).  Logged as a change when it is loaded, not when it takes
+ * effect: a mount switches at the time boundary store_policy_next() gives. */
+int store_policy_schedule(struct store *st, const char *json, size_t len, const char *loaded_by,
+			  int64_t at, int64_t effective);
+/* The earliest moment after t at which a scheduled policy takes effect,
+ * AU_T_MAX if none. */
+int store_policy_next(struct store *st, int64_t t, int64_t *ret_t);
+/* Every policy ever loaded, in load order (the strings live until fn
+ * returns).  Stops at and returns fn's first non-zero result. */
+struct store_policy_row {
+	int64_t id;
+	int64_t loaded_at;
+	const char *loaded_by;
+	int64_t effective_at;       /* when it takes (or took) effect */
+	int scheduled;              /* loaded with --effective */
+	const char *source;
+	size_t source_len;
+	const unsigned char *sha256;
+};
+int store_policy_each(struct store *st,
+		      int (*fn)(void *arg, const struct store_policy_row *row), void *arg);
+/* The compiled policy in force at t: the one that took effect last at or
+ * before t (of two that took effect at the same moment, the later loaded;
+ * a policy loaded without --effective takes effect when it is loaded),
+ * else the first ever to take effect; AU_T_MAX for the last to take
+ * effect (the vocabulary of the checks).  The caller frees it.
+ * ret_source (optional) receives the text, caller frees. */
 int store_policy_get(struct store *st, int64_t t, struct policy **ret_policy, char **ret_source,
 		     int64_t *ret_policy_id);
 
@@ -151,6 +179,13 @@ int store_publish(struct store *st, const struct store_publish *pub, int *ret_du
 int store_withdraw(struct store *st, const char *tracking_id, const char *reason, int64_t at);
 int store_share(struct store *st, const char *tracking_id, const char *slug, const char *reason,
 		int64_t at);
+
+/* The moment version of tracking_id becomes visible to anyone at all:
+ * the latest of its initial and current release dates and its embargo's
+ * end (`publish --dry-run` decides its recipients then).  -ENOENT when
+ * that version is not stored (message in the store). */
+int store_version_release(struct store *st, const char *tracking_id, const char *version,
+			  int64_t *ret_t);
 
 /* Bytes of a stored version (document or signature).  Caller frees. */
 int store_version_bytes(struct store *st, int64_t version_id, int signature, char **ret_bytes,

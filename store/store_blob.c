@@ -110,3 +110,26 @@ int store_meta_key(struct store *st, unsigned char ret_key[32])
 	sqlite3_finalize(s);
 	return r;
 }
+
+int store_version_release(struct store *st, const char *tracking_id, const char *version,
+			  int64_t *ret_t)
+{
+	sqlite3_stmt *s = NULL;
+	int r = st_prep(st, &s, "SELECT max(v.initial_release, v.current_release, "
+			     "coalesce(v.embargo_until, v.initial_release)) FROM version v "
+			     "JOIN advisory a ON a.id = v.advisory_id "
+			     "WHERE a.tracking_id = ?1 AND v.version = ?2");
+	if (r)
+		return r;
+	sqlite3_bind_text(s, 1, tracking_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, version, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*ret_t = sqlite3_column_int64(s, 0);
+	else if (rc == SQLITE_DONE)
+		r = st_seterr(st, -ENOENT, "no version '%s' of '%s'", version, tracking_id);
+	else
+		r = st_sql_err(st, rc, "version");
+	sqlite3_finalize(s);
+	return r;
+}

@@ -75,6 +75,14 @@ int st_schema_newest(void);
 int st_org_id(struct store *st, const char *slug, int64_t *ret_id);
 int st_advisory_id(struct store *st, const char *name, int64_t *ret_id);
 
+/* ---- store_patch.c ---------------------------------------------------------------- */
+
+/* The one integer (a time; NULL: AU_T_MAX) of sql, whose ?1 is bound to t:
+ * the next moment after t of something (store_next_release(),
+ * store_policy_next()). */
+int st_next_after(struct store *st, const char *sql, int64_t t, const char *what,
+		  int64_t *ret_t);
+
 /* ---- store_scan.c: what the world's scans share --------------------------------- */
 
 /*

@@ -26,10 +26,11 @@ int store_change_seq(struct store *st, int64_t *ret_seq)
 	return st_pragma_int(st, "SELECT coalesce(max(seq), 0) FROM change_log", ret_seq);
 }
 
-int store_next_release(struct store *st, int64_t t, int64_t *ret_t)
+int st_next_after(struct store *st, const char *sql, int64_t t, const char *what,
+		  int64_t *ret_t)
 {
 	sqlite3_stmt *s = NULL;
-	int r = st_prep(st, &s, "SELECT min(current_release) FROM version WHERE current_release > ?1");
+	int r = st_prep(st, &s, sql);
 	if (r)
 		return r;
 	sqlite3_bind_int64(s, 1, t);
@@ -37,9 +38,15 @@ int store_next_release(struct store *st, int64_t t, int64_t *ret_t)
 	if (rc == SQLITE_ROW)
 		*ret_t = st_col_time(s, 0, AU_T_MAX);
 	else
-		r = st_sql_err(st, rc, "next release");
+		r = st_sql_err(st, rc, what);
 	sqlite3_finalize(s);
 	return r;
+}
+
+int store_next_release(struct store *st, int64_t t, int64_t *ret_t)
+{
+	return st_next_after(st, "SELECT min(current_release) FROM version WHERE "
+			     "current_release > ?1", t, "next release", ret_t);
 }
 
 /* ---- changes a loaded world can take without a reload ----------------------------------- */

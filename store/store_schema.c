@@ -78,6 +78,12 @@ static const char *const migrations[] = {
 	"  org_id INTEGER NOT NULL REFERENCES org(id), subject TEXT NOT NULL,"
 	"  not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, added INTEGER NOT NULL);"
 	"CREATE INDEX org_cert_org ON org_cert(org_id);",
+	/* 5: policies that take effect at a set moment (`policy load
+	 * --effective T`); a policy without a row takes effect when it is
+	 * loaded, as before.  A table of its own, not a column: IF NOT EXISTS
+	 * keeps the step safe to run again */
+	"CREATE TABLE IF NOT EXISTS policy_effective(policy_id INTEGER PRIMARY KEY"
+	"  REFERENCES policy(id), at INTEGER NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -18,79 +18,113 @@
 
 /* ---- policy ------------------------------------------------------------------------ */
 
-/* The vocabulary of p must cover every role and sector the store uses. */
+/*
+ * The vocabulary of p must cover every role and sector the store uses.
+ * -EINVAL naming every one that it does not declare (the first few, with
+ * one organisation or advisory that uses each, and how many more).
+ */
 static int policy_covers_store(struct store *st, const struct policy *p)
 {
 	static const char *const qs[] = {
-		"SELECT r.role, o.slug FROM org_role r JOIN org o ON o.id = r.org_id",
-		"SELECT s.sector, o.slug FROM org_sector s JOIN org o ON o.id = s.org_id",
-		"SELECT s.sector, a.tracking_id FROM version_sector s JOIN version v ON "
-		"v.id = s.version_id JOIN advisory a ON a.id = v.advisory_id",
+		"SELECT r.role, min(o.slug), count(*) FROM org_role r JOIN org o ON o.id = r.org_id "
+		"GROUP BY r.role ORDER BY r.role",
+		"SELECT s.sector, min(o.slug), count(*) FROM org_sector s JOIN org o ON "
+		"o.id = s.org_id GROUP BY s.sector ORDER BY s.sector",
+		"SELECT s.sector, min(a.tracking_id), count(*) FROM version_sector s JOIN version v "
+		"ON v.id = s.version_id JOIN advisory a ON a.id = v.advisory_id GROUP BY s.sector "
+		"ORDER BY s.sector",
 	};
-	for (int q = 0; q < 3; q++) {
+	static const char *const what[] = { "role", "sector", "sector" };
+	static const char *const user[] = { "organisation", "organisation", "advisory" };
+	sqlite3_str *msg = sqlite3_str_new(st->db);
+	int missing = 0, r = 0;
+	for (int q = 0; q < 3 && !r; q++) {
 		sqlite3_stmt *s = NULL;
-		int r = st_prep(st, &s, qs[q]), rc;
-		if (r)
-			return r;
+		int rc;
+		if ((r = st_prep(st, &s, qs[q])))
+			break;
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			const char *name = (const char *)sqlite3_column_text(s, 0);
 			const char *who = (const char *)sqlite3_column_text(s, 1);
+			int64_t n = sqlite3_column_int64(s, 2);
 			int ok = q == 0 ? policy_role_index(p, name) >= 0
 					: policy_sector_index(p, name) >= 0;
-			if (!ok) {
-				r = st_seterr(st, -EINVAL, "%s '%s' is used by %s '%s' but the policy "
-					      "does not declare it", q == 0 ? "role" : "sector", name,
-					      q == 2 ? "advisory" : "organisation", who);
-				break;
-			}
+			if (ok || missing++ >= 6)
+				continue;
+			sqlite3_str_appendf(msg, "%s%s '%.40s' (%s '%.40s'", missing > 1 ? "; " : "",
+					    what[q], name, user[q], who);
+			if (n > 1)
+				sqlite3_str_appendf(msg, " and %lld more", (long long)(n - 1));
+			sqlite3_str_appendf(msg, ")");
 		}
-		if (!r && rc != SQLITE_DONE)
+		if (rc != SQLITE_DONE)
 			r = st_sql_err(st, rc, "policy check");
 		sqlite3_finalize(s);
-		if (r)
-			return r;
 	}
-	return 0;
+	char *txt = sqlite3_str_finish(msg);
+	if (!r && missing)
+		r = st_seterr(st, -EINVAL, "the policy does not declare %d role%s or sector%s in use: "
+			      "%s%s", missing, missing == 1 ? "" : "s", missing == 1 ? "" : "s",
+			      txt ? txt : "?", missing > 6 ? "; ..." : "");
+	sqlite3_free(txt);
+	return r;
 }
 
+/* effective: when it takes effect, or AU_T_MIN for at once (at) */
 static int policy_add_tx(struct store *st, const char *json, size_t len, const char *by,
-			 int64_t at)
+			 int64_t at, int64_t effective)
 {
 	struct policy *p = NULL;
 	char err[256];
 	int r = policy_compile(json, len, &p, err, sizeof(err));
 	if (r)
 		return st_seterr(st, r, "%s", err);
-	if ((r = policy_covers_store(st, p))) {
-		policy_free(p);
+	r = policy_covers_store(st, p);
+	policy_free(p);
+	if (r)
 		return r;
-	}
 	sqlite3_stmt *s = NULL;
 	unsigned char h[32];
 	digest_sha256(json, len, h);
 	if ((r = st_prep(st, &s, "INSERT INTO policy(loaded_at, loaded_by, source, sha256) "
-			      "VALUES (?1, ?2, ?3, ?4)"))) {
-		policy_free(p);
+			      "VALUES (?1, ?2, ?3, ?4)")))
 		return r;
-	}
 	sqlite3_bind_int64(s, 1, at);
 	sqlite3_bind_text(s, 2, by, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, json, (int)len, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(s, 4, h, 32, SQLITE_TRANSIENT);
-	if ((r = st_step_done(st, s, "policy")) || (r = st_log_change(st, "policy", by))) {
-		policy_free(p);
+	if ((r = st_step_done(st, s, "policy")))
 		return r;
+	if (effective != AU_T_MIN) {
+		if ((r = st_prep(st, &s, "INSERT INTO policy_effective(policy_id, at) "
+				      "VALUES (last_insert_rowid(), ?1)")))
+			return r;
+		sqlite3_bind_int64(s, 1, effective);
+		if ((r = st_step_done(st, s, "policy")))
+			return r;
 	}
+	if ((r = st_log_change(st, "policy", by)))
+		return r;
+	/* which policy the vocabulary checks use may have changed */
 	policy_free(st->policy);
-	st->policy = p;
+	st->policy = NULL;
 	return 0;
 }
 
 int store_policy_add(struct store *st, const char *json, size_t len, const char *loaded_by,
 		     int64_t at)
 {
+	return store_policy_schedule(st, json, len, loaded_by, at, AU_T_MIN);
+}
+
+int store_policy_schedule(struct store *st, const char *json, size_t len, const char *loaded_by,
+			  int64_t at, int64_t effective)
+{
 	int r;
-	WITH_TX(st, policy_add_tx(st, json, len, loaded_by, at));
+	if (effective != AU_T_MIN && effective < at)
+		return st_seterr(st, -EINVAL, "the moment it takes effect is in the past (the "
+				 "history of the policies in force is not rewritten)");
+	WITH_TX(st, policy_add_tx(st, json, len, loaded_by, at, effective));
 	if (r) {
 		/* the cached policy may be the rejected one's predecessor; drop it */
 		policy_free(st->policy);
@@ -103,10 +137,13 @@ int store_policy_get(struct store *st, int64_t t, struct policy **ret_policy, ch
 		     int64_t *ret_policy_id)
 {
 	sqlite3_stmt *s = NULL;
-	/* the last one loaded at or before t, else the first one ever loaded */
-	int r = st_prep(st, &s, "SELECT id, source FROM policy ORDER BY "
-			     "(loaded_at <= ?1) DESC, "
-			     "CASE WHEN loaded_at <= ?1 THEN -id ELSE id END LIMIT 1");
+	/* the one that took effect last at or before t (of two at the same
+	 * moment, the later loaded), else the first ever to take effect */
+	int r = st_prep(st, &s, "SELECT id, source FROM (SELECT p.id, p.source, "
+			     "coalesce(e.at, p.loaded_at) AS eff FROM policy p LEFT JOIN "
+			     "policy_effective e ON e.policy_id = p.id) ORDER BY (eff <= ?1) DESC, "
+			     "CASE WHEN eff <= ?1 THEN -eff ELSE eff END, "
+			     "CASE WHEN eff <= ?1 THEN -id ELSE id END LIMIT 1");
 	if (r)
 		return r;
 	sqlite3_bind_int64(s, 1, t);
@@ -145,7 +182,9 @@ int store_policy_get(struct store *st, int64_t t, struct policy **ret_policy, ch
 	return 0;
 }
 
-/* The active policy, compiled once per handle (for vocabulary checks). */
+/* The policy of the vocabulary checks, compiled once per handle: the last
+ * to take effect (a scheduled one when there is one; `policy load` made
+ * sure that it declares everything in use). */
 static int active_policy(struct store *st, const struct policy **ret)
 {
 	if (!st->policy) {
@@ -712,5 +751,45 @@ int store_share(struct store *st, const char *tracking_id, const char *slug, con
 {
 	int r;
 	WITH_TX(st, share_tx(st, tracking_id, slug, reason, at));
+	return r;
+}
+
+int store_policy_next(struct store *st, int64_t t, int64_t *ret_t)
+{
+	return st_next_after(st, "SELECT min(at) FROM policy_effective WHERE at > ?1", t,
+			     "next policy", ret_t);
+}
+
+int store_policy_each(struct store *st,
+		      int (*fn)(void *arg, const struct store_policy_row *row), void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int r = st_prep(st, &s, "SELECT p.id, p.loaded_at, p.loaded_by, coalesce(e.at, "
+			     "p.loaded_at), e.at IS NOT NULL, p.source, p.sha256 FROM policy p "
+			     "LEFT JOIN policy_effective e ON e.policy_id = p.id ORDER BY p.id");
+	int rc;
+	if (r)
+		return r;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_policy_row row = {
+			.id = sqlite3_column_int64(s, 0),
+			.loaded_at = sqlite3_column_int64(s, 1),
+			.loaded_by = (const char *)sqlite3_column_text(s, 2),
+			.effective_at = sqlite3_column_int64(s, 3),
+			.scheduled = sqlite3_column_int(s, 4),
+			.source = (const char *)sqlite3_column_text(s, 5),
+			.source_len = (size_t)sqlite3_column_bytes(s, 5),
+			.sha256 = sqlite3_column_blob(s, 6),
+		};
+		if (!row.loaded_by || !row.source || sqlite3_column_bytes(s, 6) != 32) {
+			r = st_seterr(st, -EIO, "policy %lld: a damaged row", (long long)row.id);
+			break;
+		}
+		if ((r = fn(arg, &row)))
+			break;
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = st_sql_err(st, rc, "policy");
+	sqlite3_finalize(s);
 	return r;
 }

@@ -9,11 +9,15 @@
 #ifndef ADVISORYFS_CLI_H
 #define ADVISORYFS_CLI_H
 
+#include <stdint.h>
+
 struct cmd_ctx;
 
 /* cli_org.c: init; org add|role|member|bind|list */
 int cli_init(struct cmd_ctx *ctx, int argc, char **argv);
 int cli_org(struct cmd_ctx *ctx, int argc, char **argv);
+/* cli_orgimport.c: org import (argv[0] is "import") */
+int cli_org_import(struct cmd_ctx *ctx, int argc, char **argv);
 /* cli_publish.c */
 int cli_publish(struct cmd_ctx *ctx, int argc, char **argv);
 int cli_import(struct cmd_ctx *ctx, int argc, char **argv);
@@ -31,5 +35,17 @@ int cli_key(struct cmd_ctx *ctx, int argc, char **argv);
 int cli_provider(struct cmd_ctx *ctx, int argc, char **argv);
 /* cli_https.c: `advisoryfs provider nginx-conf|nginx-map` (argv[1] names which) */
 int cli_https(struct cmd_ctx *ctx, int argc, char **argv);
+
+/* cli_recipients.c: recipients ID; the report of publish/import --dry-run */
+struct store;
+struct cJSON;
+int cli_recipients(struct cmd_ctx *ctx, int argc, char **argv);
+/* Print who may receive advisory id at t (text, or JSON: added to arr when
+ * arr is set, else printed).  Returns an exit code, errors printed. */
+int cli_recipients_report(struct store *st, const char *cmd, const char *id, int64_t t,
+			  int json, struct cJSON *arr);
+/* The same at the moment that stored version is released (not before now). */
+int cli_dry_run_report(struct store *st, const char *cmd, const char *tracking_id,
+		       const char *version, int json, struct cJSON *arr);
 
 #endif

@@ -107,6 +107,7 @@ static const char org_help[] =
 	"       advisoryfs -s STORE org bind SLUG [--uid N] [--gid N]\n"
 	"       advisoryfs -s STORE org cert SLUG --add FILE.pem | --remove FPR|FILE.pem\n"
 	"       advisoryfs -s STORE org list [--json]\n"
+	"       advisoryfs -s STORE org import [--format csv|json] FILE|-\n"
 	"\n"
 	"Organisations that may receive advisories, with their dated roles and the\n"
 	"constituencies of schakelorganisaties.\n"
@@ -124,6 +125,8 @@ static const char org_help[] =
 	"           bound to one organisation at most.  Its SHA-256 and SHA-1\n"
 	"           fingerprints (of the DER bytes), subject and validity are kept\n"
 	"  list     organisations with roles, memberships and certificates\n"
+	"  import   many at once, from CSV or from 'org list --json' (all or nothing;\n"
+	"           'org import --help' gives the columns)\n"
 	"\n"
 	"  --from T      start of the period (default: open); a date means 00:00:00Z\n"
 	"  --until T     end of the period, inclusive (default: open); a date means the\n"
@@ -325,6 +328,27 @@ static int org_cert(struct store *st, const char *slug, const char *add, const c
 	return 0;
 }
 
+/* Memberships by the other organisation's slug: the table's order follows
+ * row ids, which differ between stores holding the same organisations. */
+static const struct world *sort_world;
+static int cmp_member_slug(const void *a, const void *b)
+{
+	const struct w_member *x = a, *y = b;
+	return strcmp(sort_world->orgs[x->org].slug, sort_world->orgs[y->org].slug);
+}
+
+static struct w_member *sorted_members(const struct world *w, const struct w_member *m,
+				       uint32_t n)
+{
+	struct w_member *c = malloc((n ? n : 1) * sizeof(*c));
+	if (!c)
+		return NULL;
+	memcpy(c, m, n * sizeof(*c));
+	sort_world = w;
+	qsort(c, n, sizeof(*c), cmp_member_slug);
+	return c;
+}
+
 static int org_list(struct store *st, int json)
 {
 	struct cert_set certs = { 0 };
@@ -374,12 +398,14 @@ static int org_list(struct store *st, int json)
 				cJSON_AddItemToArray(jr, x);
 			}
 			cJSON_AddItemToObject(jo, "roles", jr);
-			for (uint32_t k = 0; k < o->nmembers; k++) {
+			struct w_member *ms = sorted_members(w, o->members, o->nmembers);
+			for (uint32_t k = 0; ms && k < o->nmembers; k++) {
 				cJSON *x = cJSON_CreateObject();
-				cJSON_AddStringToObject(x, "member", w->orgs[o->members[k].org].slug);
-				json_period(x, o->members[k].from, o->members[k].until);
+				cJSON_AddStringToObject(x, "member", w->orgs[ms[k].org].slug);
+				json_period(x, ms[k].from, ms[k].until);
 				cJSON_AddItemToArray(jm, x);
 			}
+			free(ms);
 			cJSON_AddItemToObject(jo, "members", jm);
 			cert_print(&certs, o->slug, jo);
 			continue;
@@ -400,11 +426,13 @@ static int org_list(struct store *st, int json)
 				printf("  (%s)", o->roles[k].ref);
 			printf("\n");
 		}
-		for (uint32_t k = 0; k < o->nmember_of; k++) {
-			printf("  member of %s ", w->orgs[o->member_of[k].org].slug);
-			print_period(stdout, o->member_of[k].from, o->member_of[k].until);
+		struct w_member *ms = sorted_members(w, o->member_of, o->nmember_of);
+		for (uint32_t k = 0; ms && k < o->nmember_of; k++) {
+			printf("  member of %s ", w->orgs[ms[k].org].slug);
+			print_period(stdout, ms[k].from, ms[k].until);
 			printf("\n");
 		}
+		free(ms);
 		cert_print(&certs, o->slug, NULL);
 	}
 	if (json) {
@@ -441,8 +469,11 @@ int cli_org(struct cmd_ctx *ctx, int argc, char **argv)
 		return 0;
 	}
 	if (argc < 2)
-		return cmd_usage_error("org", "missing subcommand (add, role, member, bind, cert, list)");
+		return cmd_usage_error("org", "missing subcommand (add, role, member, bind, cert, list, "
+					       "import)");
 	const char *sub = argv[1];
+	if (!strcmp(sub, "import"))
+		return cli_org_import(ctx, argc - 1, argv + 1);
 	char cmdname[32];
 	snprintf(cmdname, sizeof(cmdname), "org %s", sub);
 	if (strcmp(sub, "add") && strcmp(sub, "role") && strcmp(sub, "member") &&

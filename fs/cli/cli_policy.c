@@ -29,19 +29,98 @@
 /* ---- policy ------------------------------------------------------------------------------ */
 
 static const char policy_help[] =
-	"usage: advisoryfs -s STORE policy load FILE\n"
+	"usage: advisoryfs -s STORE policy load FILE [--effective T]\n"
 	"       advisoryfs policy check FILE\n"
 	"       advisoryfs -s STORE policy show [--at T]\n"
+	"       advisoryfs -s STORE policy list [--json]\n"
 	"\n"
 	"The sharing policy (see advisoryfs-policy(5)).\n"
 	"\n"
-	"  load    validate FILE and make it the active policy, atomically; on any\n"
-	"          error the active policy stays as it was.  Who loaded it and when is\n"
-	"          recorded, so old decisions are explained with the policy then in force\n"
+	"  load    validate FILE and make it the policy in force, atomically; on any\n"
+	"          error the policy in force stays as it was.  Who loaded it and when is\n"
+	"          recorded, so old decisions are explained with the policy then in force.\n"
+	"          Refused when it does not declare every role and sector in use (all\n"
+	"          are named)\n"
 	"  check   validate FILE only; with a store, also check that it declares every\n"
 	"          role and sector the store uses.  Warns (exit status 0) about a rule\n"
 	"          whose basis names a file or a path instead of a public source\n"
-	"  show    print the active policy (or the one in force at T)\n";
+	"  show    print the policy in force now (or at T)\n"
+	"  list    every policy loaded, when it took or takes effect, and which is in\n"
+	"          force now\n"
+	"\n"
+	"  --effective T   load: the policy takes effect at T (not in the past); until\n"
+	"                  then the one in force stays, and a running mount switches at T\n"
+	"  --at T          show: the policy in force at T\n"
+	"  --json          list: machine-readable output\n";
+
+/* ---- policy list ---- */
+
+struct plist {
+	int64_t now;
+	int64_t in_force;           /* id of the policy in force now */
+	int json;
+	cJSON *arr;
+};
+
+static int plist_row(void *arg, const struct store_policy_row *row)
+{
+	struct plist *pl = arg;
+	struct policy *p = NULL;
+	char la[AU_TIME_LEN], ea[AU_TIME_LEN], hex[65];
+	const char *state = row->id == pl->in_force ? "in force"
+			    : row->effective_at > pl->now ? "scheduled" : "superseded";
+	/* the stored text compiled when it was loaded; its name is inside */
+	int r = policy_compile(row->source, row->source_len, &p, NULL, 0);
+	const char *name = r ? "(does not compile)" : policy_name(p);
+	au_format_time(row->loaded_at, la);
+	au_format_time(row->effective_at, ea);
+	au_hex(row->sha256, 32, hex);
+	if (pl->json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)row->id);
+		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddStringToObject(o, "loaded_at", la);
+		cJSON_AddStringToObject(o, "loaded_by", row->loaded_by);
+		cJSON_AddStringToObject(o, "effective_at", ea);
+		cJSON_AddBoolToObject(o, "scheduled", row->scheduled);
+		cJSON_AddStringToObject(o, "state", state);
+		cJSON_AddStringToObject(o, "sha256", hex);
+		cJSON_AddItemToArray(pl->arr, o);
+	} else {
+		printf("%-4lld %-20s %-20s %-10s %-24s %s\n", (long long)row->id, ea, la, state,
+		       ESC(name), ESC(row->loaded_by));
+	}
+	policy_free(p);
+	return 0;
+}
+
+static int policy_list(struct store *st, int json)
+{
+	struct plist pl = { .now = au_now(), .json = json };
+	struct policy *p = NULL;
+	int r = store_policy_get(st, pl.now, &p, NULL, &pl.in_force);
+	policy_free(p);
+	if (r) {
+		cmd_err("policy list: %s", store_errmsg(st));
+		return 1;
+	}
+	if (json)
+		pl.arr = cJSON_CreateArray();
+	else
+		printf("%-4s %-20s %-20s %-10s %-24s %s\n", "ID", "EFFECTIVE", "LOADED", "STATE",
+		       "NAME", "BY");
+	r = store_policy_each(st, plist_row, &pl);
+	if (r)
+		cmd_err("policy list: %s", store_errmsg(st));
+	else if (json) {
+		char *out = cJSON_Print(pl.arr);
+		if (out)
+			printf("%s\n", out);
+		free(out);
+	}
+	cJSON_Delete(pl.arr);
+	return r ? 1 : 0;
+}
 
 /* A basis that names a file (CONTEXT.md, a path) is not a source a
  * recipient can follow: warn, rule by rule; the policy stays valid. */
@@ -63,19 +142,22 @@ static int warn_file_bases(const char *sub, const char *file, const struct polic
 int cli_policy(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option lo[] = { { "at", required_argument, NULL, 'a' },
+					     { "effective", required_argument, NULL, 'e' },
+					     { "json", no_argument, NULL, 'j' },
 					     { "store", required_argument, NULL, 's' },
 					     { "help", no_argument, NULL, 'h' },
 					     { NULL, 0, NULL, 0 } };
-	int64_t at = AU_T_MAX;
-	int c;
+	int64_t at = au_now(), effective = AU_T_MIN;
+	int c, as_json = 0, have_at = 0;
 	if (cmd_want_help(argc, argv)) {
 		fputs(policy_help, stdout);
 		return 0;
 	}
 	if (argc < 2)
-		return cmd_usage_error("policy", "missing subcommand (load, check, show)");
+		return cmd_usage_error("policy", "missing subcommand (load, check, show, list)");
 	const char *sub = argv[1];
-	if (strcmp(sub, "load") && strcmp(sub, "check") && strcmp(sub, "show"))
+	if (strcmp(sub, "load") && strcmp(sub, "check") && strcmp(sub, "show") &&
+	    strcmp(sub, "list"))
 		return cmd_usage_error("policy", "unknown subcommand '%s'", sub);
 	optind = 0;
 	while ((c = cmd_next_opt("policy", argc - 1, argv + 1, "s:h", lo)) != -1) {
@@ -83,14 +165,32 @@ int cli_policy(struct cmd_ctx *ctx, int argc, char **argv)
 			return 2;
 		if (c == 'a' && cmd_parse_time("policy", "--at", optarg, 0, &at))
 			return 2;
+		if (c == 'e' && cmd_parse_time("policy", "--effective", optarg, 0, &effective))
+			return 2;
+		have_at |= c == 'a';
+		as_json |= c == 'j';
 		if (c == 's')
 			ctx->store_path = optarg;
 	}
-	int nargs = argc - 1 - optind;
+	int nargs = argc - 1 - optind, bare = !strcmp(sub, "show") || !strcmp(sub, "list");
 	char **args = argv + 1 + optind;
-	if (nargs != (!strcmp(sub, "show") ? 0 : 1))
-		return cmd_usage_error("policy", !strcmp(sub, "show") ? "show takes no FILE"
-								    : "expected one FILE");
+	if (nargs != (bare ? 0 : 1))
+		return cmd_usage_error("policy", bare ? "%s takes no FILE" : "expected one FILE",
+				       sub);
+	if (effective != AU_T_MIN && strcmp(sub, "load"))
+		return cmd_usage_error("policy", "--effective applies to load only");
+	if (have_at && strcmp(sub, "show"))
+		return cmd_usage_error("policy", "--at applies to show only");
+	if (as_json && strcmp(sub, "list"))
+		return cmd_usage_error("policy", "--json applies to list only");
+	if (!strcmp(sub, "list")) {
+		struct store *st = cmd_open_store(ctx, 0);
+		if (!st)
+			return 1;
+		int r = policy_list(st, as_json);
+		store_close(st);
+		return r;
+	}
 	if (!strcmp(sub, "show")) {
 		struct store *st = cmd_open_store(ctx, 0);
 		struct policy *p = NULL;
@@ -140,15 +240,20 @@ int cli_policy(struct cmd_ctx *ctx, int argc, char **argv)
 	cmd_actor(who, sizeof(who));
 	r = store_begin(st);
 	if (!r)
-		r = store_policy_add(st, json, len, who, au_now());
+		r = store_policy_schedule(st, json, len, who, au_now(), effective);
 	if (!r && !strcmp(sub, "check")) {
 		store_rollback(st); /* validate against the store, change nothing */
 		printf("%s: valid, %d rules, covers the store's roles and sectors%s\n",
 		       ESC(args[0]), nrules, nwarn ? " (with warnings)" : "");
 	} else if (!r) {
 		r = store_commit(st);
-		if (!r)
+		if (!r && effective != AU_T_MIN) {
+			char t[AU_TIME_LEN];
+			au_format_time(effective, t);
+			printf("loaded %s: %d rules, in force from %s\n", ESC(args[0]), nrules, t);
+		} else if (!r) {
 			printf("loaded %s: %d rules\n", ESC(args[0]), nrules);
+		}
 	} else {
 		store_rollback(st);
 	}
@@ -204,7 +309,7 @@ static int decide_env_open(struct cmd_ctx *ctx, const char *cmd, int argc, char 
 					     { "store", required_argument, NULL, 's' },
 					     { "help", no_argument, NULL, 'h' },
 					     { NULL, 0, NULL, 0 } };
-	int c, have_at = 0;
+	int c;
 	memset(env, 0, sizeof(*env));
 	env->at = au_now();
 	optind = 0;
@@ -214,7 +319,6 @@ static int decide_env_open(struct cmd_ctx *ctx, const char *cmd, int argc, char 
 		if (c == 'a') {
 			if (cmd_parse_time(cmd, "--at", optarg, 0, &env->at))
 				return 2;
-			have_at = 1;
 		} else if (c == 'j') {
 			env->json = 1;
 		} else if (c == 's') {
@@ -226,7 +330,7 @@ static int decide_env_open(struct cmd_ctx *ctx, const char *cmd, int argc, char 
 	*ret_args = argv + optind;
 	if (!(env->st = cmd_open_store(ctx, 0)))
 		return 1;
-	int r = store_policy_get(env->st, have_at ? env->at : AU_T_MAX, &env->p, NULL, NULL);
+	int r = store_policy_get(env->st, env->at, &env->p, NULL, NULL);
 	if (!r)
 		r = store_world_load_opts(env->st, env->p, env->at,
 					  lean && !env->json ? STORE_WORLD_LEAN : 0, &env->w);

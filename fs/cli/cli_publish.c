@@ -34,7 +34,7 @@
 static const char publish_help[] =
 	"usage: advisoryfs -s STORE publish FILE... [--tlp LABEL] [--concerns SLUG,...]\n"
 	"              [--sectors S,...] [--personal-data] [--impact significant]\n"
-	"              [--embargo-until T] [--signature FILE.asc]\n"
+	"              [--embargo-until T] [--signature FILE.asc] [--dry-run [--json]]\n"
 	"\n"
 	"Validate CSAF 2.0 documents and store them, byte for byte.  All or nothing:\n"
 	"if any FILE is refused, nothing is stored.  A newer tracking.version of a\n"
@@ -49,7 +49,11 @@ static const char publish_help[] =
 	"                         credentials)\n"
 	"  --impact significant   significant consequences for continuity of service\n"
 	"  --embargo-until T      visible to nobody before T\n"
-	"  --signature FILE.asc   the publisher's OpenPGP signature (one FILE only)\n";
+	"  --signature FILE.asc   the publisher's OpenPGP signature (one FILE only)\n"
+	"  --dry-run              validate, and print for each document who may receive\n"
+	"                         it the moment it is released (as 'recipients'); store\n"
+	"                         nothing\n"
+	"  --json                 with --dry-run: the reports as a JSON array\n";
 
 /*
  * Without a publisher's signature, sign with the store's own key if one is
@@ -114,13 +118,16 @@ int cli_publish(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "impact", required_argument, NULL, 'i' },
 		{ "embargo-until", required_argument, NULL, 'e' },
 		{ "signature", required_argument, NULL, 'g' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "store", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct store_publish pub = { 0 };
 	const char *sigfile = NULL;
-	int c, rc = 1;
+	int c, rc = 1, dry_run = 0, json = 0;
+	char **ids = NULL; /* dry run: tracking id and version of each FILE */
 
 	if (cmd_want_help(argc, argv)) {
 		fputs(publish_help, stdout);
@@ -172,6 +179,12 @@ int cli_publish(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'g':
 			sigfile = optarg;
 			break;
+		case 'n':
+			dry_run = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
 		case 's':
 			ctx->store_path = optarg;
 			break;
@@ -187,6 +200,12 @@ int cli_publish(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = cmd_usage_error("publish", "no FILE given");
 		goto out;
 	}
+	if (json && !dry_run) {
+		rc = cmd_usage_error("publish", "--json needs --dry-run");
+		goto out;
+	}
+	if (dry_run && !(ids = calloc(2 * (size_t)(argc - optind), sizeof(char *))))
+		goto out;
 	if (sigfile && argc - optind > 1) {
 		rc = cmd_usage_error("publish", "--signature applies to one FILE only");
 		goto out;
@@ -244,6 +263,18 @@ int cli_publish(struct cmd_ctx *ctx, int argc, char **argv)
 			if (store_savepoint(st, e ? 2 : 1) && !e)
 				e = -EIO;
 		}
+		if (!e && dry_run) {
+			struct csaf_doc doc;
+			char err[256];
+			if ((e = csaf_parse(bytes, len, &doc, err, sizeof(err))) == 0) {
+				size_t k = 2 * (size_t)(i - optind);
+				ids[k] = strdup(doc.tracking_id);
+				ids[k + 1] = strdup(doc.version);
+				csaf_doc_release(&doc);
+				if (!ids[k] || !ids[k + 1])
+					e = -ENOMEM;
+			}
+		}
 		if (e) {
 			cmd_err("publish: %s: %s", ESC(argv[i]), store_errmsg(st));
 			failed++;
@@ -254,6 +285,32 @@ int cli_publish(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 		free(own_sig);
 		free(bytes);
+	}
+	if (!r && !failed && dry_run) {
+		/* decided inside the transaction, which sees the documents; then
+		 * rolled back, so that nothing is stored */
+		cJSON *arr = json ? cJSON_CreateArray() : NULL;
+		for (int i = 0; i < argc - optind && !failed; i++) {
+			if (i && !json)
+				printf("\n");
+			failed = cli_dry_run_report(st, "publish", ids[2 * i], ids[2 * i + 1], json,
+						    arr);
+		}
+		store_rollback(st);
+		if (arr && !failed) {
+			char *out = cJSON_Print(arr);
+			if (out)
+				printf("%s\n", out);
+			free(out);
+		}
+		cJSON_Delete(arr);
+		if (!failed && !json)
+			printf("\ndry run: %d document%s valid, nothing stored\n", argc - optind,
+			       argc - optind == 1 ? "" : "s");
+		store_close(st);
+		free(sig);
+		rc = failed ? 1 : 0;
+		goto out;
 	}
 	if (!r && failed) {
 		store_rollback(st);
@@ -271,12 +328,15 @@ int cli_publish(struct cmd_ctx *ctx, int argc, char **argv)
 	free(sig);
 	rc = failed ? 1 : 0;
 out:
+	for (int i = 0; ids && i < 2 * (argc - optind); i++)
+		free(ids[i]);
+	free(ids);
 	csaf_dist_release(&pub.dist);
 	return rc;
 }
 
 static const char import_help[] =
-	"usage: advisoryfs -s STORE import DIR [--quiet]\n"
+	"usage: advisoryfs -s STORE import DIR [--quiet] [--dry-run [--json]]\n"
 	"\n"
 	"Publish every CSAF document under DIR (recursively; a received CSAF provider\n"
 	"tree imports as it is).  For each FILE.json it reads the companions\n"
@@ -288,13 +348,17 @@ static const char import_help[] =
 	"ROLIE feeds are skipped.  Prints a line per file and a summary; exits 1 if\n"
 	"anything was refused.\n"
 	"\n"
-	"  --quiet   only refused files and the summary\n";
+	"  --quiet     only refused files and the summary\n"
+	"  --dry-run   validate everything, print for each document who may receive\n"
+	"              it the moment it is released; store nothing\n"
+	"  --json      with --dry-run: the reports as a JSON array\n";
 
 struct imp_file {
 	char *path;
 	char *tracking_id; /* NULL when the document is already refused */
 	char *version;
 	char *refusal;
+	int stored;        /* published or already stored: a dry run reports it */
 };
 
 struct imp {
@@ -466,14 +530,42 @@ out:
 	return r;
 }
 
+/* import --dry-run: the recipients of each document it would store,
+ * inside the transaction that sees them.  Returns an exit code. */
+static int import_dry_run_report(struct store *st, const struct imp *im, int json)
+{
+	cJSON *arr = json ? cJSON_CreateArray() : NULL;
+	int rc = 0;
+	for (size_t i = 0; i < im->n && !rc; i++) {
+		const struct imp_file *f = &im->files[i];
+		if (!f->stored)
+			continue;
+		if (!json)
+			printf("\n%s:\n", ESC(f->path));
+		rc = cli_dry_run_report(st, "import", f->tracking_id, f->version, json, arr);
+	}
+	if (arr && !rc) {
+		char *out = cJSON_Print(arr);
+		if (out)
+			printf("%s\n", out);
+		free(out);
+	}
+	cJSON_Delete(arr);
+	if (!json && !rc)
+		printf("\n");
+	return rc;
+}
+
 int cli_import(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option lo[] = { { "quiet", no_argument, NULL, 'q' },
+					     { "dry-run", no_argument, NULL, 'n' },
+					     { "json", no_argument, NULL, 'j' },
 					     { "store", required_argument, NULL, 's' },
 					     { "help", no_argument, NULL, 'h' },
 					     { NULL, 0, NULL, 0 } };
 	struct imp im = { 0 };
-	int quiet = 0, c, rc = 1;
+	int quiet = 0, c, rc = 1, dry_run = 0, json = 0;
 	if (cmd_want_help(argc, argv)) {
 		fputs(import_help, stdout);
 		return 0;
@@ -484,11 +576,17 @@ int cli_import(struct cmd_ctx *ctx, int argc, char **argv)
 			return 2;
 		if (c == 'q')
 			quiet = 1;
+		else if (c == 'n')
+			dry_run = 1;
+		else if (c == 'j')
+			json = quiet = 1;
 		else if (c == 's')
 			ctx->store_path = optarg;
 	}
 	if (argc - optind != 1)
 		return cmd_usage_error("import", "expected one DIR");
+	if (json && !dry_run)
+		return cmd_usage_error("import", "--json needs --dry-run");
 	const char *dir = argv[optind];
 	struct stat sb;
 	int st_ok = stat(dir, &sb) == 0;
@@ -553,9 +651,13 @@ int cli_import(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 		if (tty && !quiet)
 			fprintf(stderr, "\r\033[K");
+		f->stored = !e && !skip;
 		if (e) {
 			refused++;
-			printf("refused    %s: %s\n", ESC(f->path), why);
+			if (json)
+				cmd_err("import: %s: %s", ESC(f->path), why);
+			else
+				printf("refused    %s: %s\n", ESC(f->path), why);
 		} else if (skip) {
 			skipped++;
 			if (!quiet)
@@ -569,7 +671,7 @@ int cli_import(struct cmd_ctx *ctx, int argc, char **argv)
 			if (!quiet)
 				printf("published  %s (%s %s)\n", ESC(f->path), f->tracking_id, f->version);
 		}
-		if ((i + 1) % 256 == 0) {
+		if ((i + 1) % 256 == 0 && !dry_run) {
 			if ((r = store_commit(st)) == 0)
 				r = store_begin(st);
 		}
@@ -577,6 +679,15 @@ int cli_import(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (tty)
 		fprintf(stderr, "\r\033[K");
+	if (!r && dry_run) {
+		rc = import_dry_run_report(st, &im, json);
+		store_rollback(st);
+		if (!rc && !json)
+			printf("dry run: %d valid, %d refused, %d skipped; nothing stored\n",
+			       published + same, refused, skipped);
+		rc = rc || refused ? 1 : 0;
+		goto out;
+	}
 	if (!r)
 		r = store_commit(st);
 	if (r) {

@@ -24,7 +24,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "init", cli_init, "create an empty store holding the default policy" },
-	{ "org", cli_org, "organisations: add, role, member, bind, cert, list" },
+	{ "org", cli_org, "organisations: add, role, member, bind, cert, list, import" },
 	{ "publish", cli_publish, "validate and store advisories (all or nothing)" },
 	{ "import", cli_import, "publish every document of a directory tree" },
 	{ "withdraw", cli_withdraw, "withdraw an advisory from every view" },
@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{ "policy", cli_policy, "load, check or show the sharing policy" },
 	{ "visible", cli_visible, "list what a recipient's directory holds" },
 	{ "explain", cli_explain, "explain the decision for a recipient and an advisory" },
+	{ "recipients", cli_recipients, "who may receive an advisory, and why the others may not" },
 	{ "audit", cli_audit, "the disclosure ledger: list entries, verify the chain" },
 	{ "key", cli_key, "the OpenPGP signing key: generate, show, export, sign, forget" },
 	{ "provider", cli_provider, "the CSAF provider: publisher and base URL of the trees" },

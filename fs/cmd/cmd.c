@@ -128,6 +128,46 @@ int cmd_parse_time(const char *cmd, const char *opt, const char *val, int end_of
 	return 0;
 }
 
+/* Read fd to its end, at most max bytes, into an allocated NUL-terminated
+ * buffer (first cap bytes).  The caller closes fd.  0, -E2BIG or -errno. */
+static int read_all(int fd, size_t cap, size_t max, char **ret, size_t *ret_len)
+{
+	size_t len = 0;
+	char *buf = malloc(cap + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = -errno;
+			free(buf);
+			return e;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			free(buf);
+			return -E2BIG;
+		}
+		if (len == cap) {
+			char *nb = realloc(buf, cap * 2 + 1);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
 int cmd_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	/* O_NONBLOCK: opening a FIFO must not hang; only regular files are read */
@@ -144,46 +184,14 @@ int cmd_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 		close(fd);
 		return -E2BIG;
 	}
-	size_t cap = (size_t)sb.st_size + 1, len = 0;
-	char *buf = malloc(cap + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = -errno;
-			free(buf);
-			close(fd);
-			return e;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > max) {
-			free(buf);
-			close(fd);
-			return -E2BIG;
-		}
-		if (len == cap) {
-			char *nb = realloc(buf, cap * 2 + 1);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
+	int r = read_all(fd, (size_t)sb.st_size + 1, max, ret, ret_len);
 	close(fd);
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
+	return r;
+}
+
+int cmd_read_stdin(size_t max, char **ret, size_t *ret_len)
+{
+	return read_all(STDIN_FILENO, 65536, max, ret, ret_len);
 }
 
 const char *cmd_read_error(int r, size_t max, char *buf, size_t buflen)

@@ -56,6 +56,8 @@ void cmd_actor(char *buf, size_t len);
  * never waited on).  *ret is allocated and NUL-terminated.  0, -E2BIG,
  * -EISDIR, -EINVAL (not a regular file) or -errno. */
 int cmd_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same for standard input (a pipe or a terminal too). */
+int cmd_read_stdin(size_t max, char **ret, size_t *ret_len);
 /* A cmd_read_file() failure in words, written into buf. */
 const char *cmd_read_error(int r, size_t max, char *buf, size_t buflen);
 

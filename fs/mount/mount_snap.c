@@ -1,7 +1,7 @@
 /*
  * mount_snap.c - snapshots: what every request of the mount decides with.
  *
- * A snapshot is the active policy and the world loaded at one moment t,
+ * A snapshot is the policy in force and the world loaded at one moment t,
  * plus the views (fs/view/view.h) of the recipients somebody asked about,
  * built on first use with view_build() at the same t.  Requests take the
  * current snapshot with snap_get(), use it, and drop it with snap_put();
@@ -54,14 +54,17 @@ static void snap_free(struct fs_snap *s)
 }
 
 /* The earliest moment after s->t at which a decision or the world (a
- * scheduled version) can change with no store change. */
+ * scheduled version, a scheduled policy) can change with no store change. */
 static int snap_boundary(struct store *st, struct fs_snap *s)
 {
-	int64_t next = policy_next_boundary(s->p, s->w, s->t), rel = AU_T_MAX;
+	int64_t next = policy_next_boundary(s->p, s->w, s->t), rel = AU_T_MAX, pol = AU_T_MAX;
 	int r = store_next_release(st, s->t, &rel);
+	if (!r)
+		r = store_policy_next(st, s->t, &pol);  /* a scheduled policy takes effect */
 	if (r)
 		return r;
-	s->next_boundary = rel < next ? rel : next;
+	next = rel < next ? rel : next;
+	s->next_boundary = pol < next ? pol : next;
 	return 0;
 }
 
@@ -77,7 +80,7 @@ int snap_load(struct store *st, uint64_t gen, struct fs_snap **ret_snap)
 	s->t = au_now();
 	/* the sequence first: a change committed meanwhile is seen again */
 	if ((r = store_change_seq(st, &s->change_seq)) ||
-	    (r = store_policy_get(st, AU_T_MAX, &s->p, NULL, NULL)) ||
+	    (r = store_policy_get(st, s->t, &s->p, NULL, NULL)) ||
 	    (r = store_world_load(st, s->p, s->t, &s->w)) || (r = snap_boundary(st, s)) ||
 	    (r = view_provider_load(st, &s->prov)))
 		goto fail;
@@ -152,7 +155,7 @@ int snap_patch(struct store *st, struct fs_snap *old, uint64_t gen, struct fs_sn
 	s->t = t;
 	/* the policy first: a policy loaded after it is among the changes
 	 * store_patch_read() sees, and refused there */
-	if ((r = store_policy_get(st, AU_T_MAX, &s->p, NULL, NULL)) ||
+	if ((r = store_policy_get(st, t, &s->p, NULL, NULL)) ||
 	    (r = store_patch_read(st, old->change_seq, SNAP_PATCH_MAX, &pt)))
 		goto fail;
 	s->change_seq = pt.seq;

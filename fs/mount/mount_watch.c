@@ -10,7 +10,8 @@
  * committed; then the store's change sequence, so a commit that changed
  * nothing visible (a future ledger write) costs no reload.  Without
  * inotify it only polls.  It also reloads when the clock reaches the
- * snapshot's next boundary (policy_next_boundary(), store_next_release()):
+ * snapshot's next boundary (policy_next_boundary(), store_next_release(),
+ * store_policy_next() for a policy scheduled with --effective):
  * an embargo ending, a designation expiring, a scheduled version being
  * released.
  *

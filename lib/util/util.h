@@ -48,6 +48,9 @@ int64_t au_now(void);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void au_hex(const unsigned char *in, size_t n, char *out);
+/* The n bytes of the 2n hex digits of s (either case); -1 (out untouched
+ * or partly written) when s is not exactly that. */
+int au_unhex(const char *s, unsigned char *out, size_t n);
 
 /* strlcpy-like copy; returns -ENAMETOOLONG (and writes nothing) if src
  * does not fit, else 0. */

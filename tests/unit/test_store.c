@@ -252,6 +252,26 @@ int main(void)
 	CHECK(store_policy_get(st, 50, &p0, NULL, &pid) == 0 && pid == 1);
 	policy_free(p0);
 
+	/* scheduled policies: 2 loaded at 300 to take effect at 500, 3 loaded
+	 * at 400 at once; in force: 1 until 400, 3 from 400, 2 from 500 */
+	CHECK(store_policy_schedule(st, policy_default_json, policy_default_json_len, "test", 300,
+				    500) == 0);
+	CHECK(store_policy_add(st, policy_default_json, policy_default_json_len, "test", 400) == 0);
+	static const int64_t when[][2] = { { 50, 1 }, { 399, 1 }, { 400, 3 }, { 499, 3 },
+					   { 500, 2 }, { AU_T_MAX, 2 } };
+	for (size_t i = 0; i < sizeof(when) / sizeof(when[0]); i++) {
+		CHECK(store_policy_get(st, when[i][0], &p0, NULL, &pid) == 0 && pid == when[i][1]);
+		policy_free(p0);
+	}
+	next = 0;
+	CHECK(store_policy_next(st, 300, &next) == 0 && next == 500);
+	CHECK(store_policy_next(st, 500, &next) == 0 && next == AU_T_MAX);
+	/* a moment before the load is refused */
+	CHECK(store_policy_schedule(st, policy_default_json, policy_default_json_len, "test", 600,
+				    599) == -EINVAL);
+	CHECK(strstr(store_errmsg(st), "in the past") != NULL);
+	CHECK(store_change_seq(st, &seq2) == 0 && seq2 == seq + 2);
+
 	/* data_version moves when another connection commits */
 	struct store *other = NULL;
 	int64_t dv1 = 0, dv2 = 0;
