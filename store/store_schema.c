@@ -71,6 +71,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX IF NOT EXISTS version_world ON version(advisory_id, seq, current_release,"
 	"  tlp, status, personal_data, impact_significant, embargo_until, initial_release,"
 	"  sig_size);",
+	/* 4: the remote address of a disclosure through `advisoryfs serve` (the
+	 * SSH connection's peer); '' for a local mount's read, whose hash keeps
+	 * the v1 encoding (docs/LEDGER.md) */
+	"ALTER TABLE ledger ADD COLUMN peer TEXT NOT NULL DEFAULT '';",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
