@@ -160,8 +160,10 @@ void rm_forget_node(struct rm *rm, struct rm_node *n, uint64_t count)
 struct rm_node **rm_pin_all(struct rm *rm, size_t *ret_n)
 {
 	pthread_mutex_lock(&rm->itab_lock);
-	struct rm_node **v = malloc((rm->nnodes + 1) * sizeof(*v));
+	struct rm_node **v = malloc((rm->nnodes + 2) * sizeof(*v));
 	size_t n = 0;
+	if (v)
+		v[n++] = rm->root; /* not in the table; never freed */
 	if (v)
 		for (size_t i = 0; i < rm->nbuckets; i++)
 			for (struct rm_node *x = rm->buckets[i]; x; x = x->hnext) {

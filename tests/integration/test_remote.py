@@ -289,3 +289,119 @@ def test_serve_refuses_another_client_version(world):
     assert "does not speak" in p.stderr.decode()
     p = run("serve", store=world.store)
     assert p.returncode == 2 and "--as SLUG is required" in p.stderr
+
+
+# ---- live ---------------------------------------------------------------------------------
+
+def within(pred, seconds=1.0):
+    v, el = wait_for(pred, seconds + 2, 0.005)
+    assert v, f"not within {seconds + 2} s"
+    assert el <= seconds, f"took {el:.3f} s"
+    return el
+
+
+def test_changes_show_within_a_second(world):
+    m = world.remote("acme")
+    mnt = m.mnt
+    # everything listed and stat'ed: the kernel caches names and attributes
+    snapshot(mnt)
+    doc = mnt / "green" / "2024" / "r-2024-0001.json"
+    held = os.open(doc, os.O_RDONLY)
+    try:
+        assert os.pread(held, 64, 0)
+        # a withdrawal
+        ok("withdraw", "R-2024-0001", store=world.store)
+        within(lambda: gone(doc))
+        assert not doc.parent.exists() or "r-2024-0001.json" not in os.listdir(doc.parent)
+        with pytest.raises(OSError) as e:
+            os.pread(held, 64, 0)
+        assert e.value.errno == errno.EIO
+    finally:
+        os.close(held)
+    # a new version: other bytes under the same name
+    other = mnt / "amber" / "2024" / "r-2022-0006.json"
+    before = other.read_bytes()
+    f = world.publish("R-2022-0006", "AMBER", "acme", version="2.0.0",
+                      current="2024-04-01T10:00:00Z")
+    within(lambda: other.read_bytes() == f.read_bytes())
+    assert before != f.read_bytes()
+    assert (mnt / "amber" / "2024" / "r-2022-0006.json.sha256").read_text().split()[0] == \
+        hashlib.sha256(f.read_bytes()).hexdigest()
+    assert "2.0.0" not in before.decode() and "r-2022-0006.json" in \
+        (mnt / "amber" / "index.txt").read_text()
+    # an embargo ending: published now, visible two seconds later
+    t_end = time.time() + 3
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t_end))
+    world.publish("R-2024-0008", "GREEN", "acme", embargo=until)
+    emb = mnt / "green" / "2024" / "r-2024-0008.json"
+    assert gone(emb)
+    wait_for(lambda: time.time() >= int(t_end), 10, 0.01)
+    within(emb.exists)
+    # a role ending: acme stops being vital in two seconds; what it saw as vital goes
+    t_end = time.time() + 3
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t_end))
+    ok("org", "role", "acme", "vital", "--from", "2020-01-01", "--until", until,
+       store=world.store)
+    red = mnt / "red" / "2024" / "r-2024-0004.json"
+    assert red.exists()
+    wait_for(lambda: time.time() >= int(t_end) + 1, 10, 0.01)
+    within(lambda: gone(red))
+    assert not (mnt / "red").exists()
+    # the public part remains (acme is still a recipient of TLP:CLEAR)
+    assert (mnt / "white").is_dir()
+
+
+# ---- the link lost -------------------------------------------------------------------------
+
+def errno_of(fn):
+    try:
+        fn()
+        return 0
+    except OSError as e:
+        return e.errno
+
+
+def test_lost_link_serves_then_fails_with_eio_then_converges(world, tmp_path):
+    local = world.local("--as", "acme", name="local-acme")
+    m = world.remote("acme", "max_stale=3")
+    before = snapshot(m.mnt)
+    files = [m.mnt / k for k, v in before.items() if v[0] == "f"]
+    dirs = [m.mnt / k for k, v in before.items() if v[0] == "d"]
+    dst = tmp_path / "copy"
+    assert subprocess.run(["rsync", "-a", "--delete", f"{m.mnt}/", f"{dst}/"]).returncode == 0
+    ncopied = sum(1 for _ in dst.rglob("*"))
+    pids = m.ssh_pids()
+    assert pids, "no ssh child"
+    world.sshd.stop()
+    for p in pids:
+        os.kill(p, 9)
+    t_lost = time.monotonic()
+    revoked = m.mnt / "white" / "2024" / "r-2024-0007.json"
+    ok("withdraw", "R-2024-0007", store=world.store)
+    # within max_stale: what was there, as it was (no deletion invented)
+    assert revoked.read_bytes() == before["white/2024/r-2024-0007.json"][5]
+    assert sorted(os.listdir(m.mnt)) == sorted(k for k in before if "/" not in k)
+    for f in files[:5]:
+        assert f.stat().st_size == before[str(f.relative_to(m.mnt))][1]
+    # past it: every request fails with EIO, cached or not, and never ENOENT
+    wait_for(lambda: time.monotonic() - t_lost > 3.5, 10, 0.05)
+    codes = {errno_of(lambda p=p: os.stat(p)) for p in files + dirs}
+    codes |= {errno_of(lambda p=p: os.listdir(p)) for p in dirs + [m.mnt]}
+    codes |= {errno_of(lambda p=p: p.read_bytes()) for p in files[:10]}
+    codes.add(errno_of(lambda: os.stat(m.mnt / "green" / "no-such-name")))
+    assert codes == {errno.EIO}, codes
+    r = subprocess.run(["rsync", "-a", "--delete", f"{m.mnt}/", f"{dst}/"], capture_output=True,
+                       text=True)
+    assert r.returncode != 0
+    assert sum(1 for _ in dst.rglob("*")) == ncopied, "rsync --delete deleted the copy"
+    # the link returns: the tree converges before anything is served
+    world.sshd.start()
+
+    def converged():
+        try:
+            return snapshot(m.mnt) == snapshot(local)
+        except OSError:
+            return False
+    assert wait_for(converged, 30, 0.1)[0], m.stderr()
+    assert gone(revoked)
+    assert "connection lost" in m.stderr() and "connected again" in m.stderr()
