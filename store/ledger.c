@@ -38,14 +38,17 @@
 
 #define LEDGER_APP_ID 0x41445653 /* "ADVS", as store.c */
 #define LEDGER_SCHEMA 2          /* the migration that made the ledger */
+#define LEDGER_SCHEMA_PEER 6     /* the migration that added ledger.peer */
 #define LEDGER_BUSY_MS 10000
 
 static const char ledger_domain[] = "advisoryfs ledger entry v1";
+static const char ledger_domain_v2[] = "advisoryfs ledger entry v2";   /* with a peer */
 static const char ledger_cp_domain[] = "advisoryfs ledger checkpoint v1";
 
 struct store_ledger {
 	sqlite3 *db;
 	int rdonly;
+	int has_peer;               /* the store has ledger.peer (schema 6 or later) */
 	/* the statements of the append path, prepared once (writable only) */
 	sqlite3_stmt *q_exists, *q_head, *q_insert;
 	char err[512];
@@ -140,8 +143,14 @@ int store_ledger_open(const char *path, int flags, struct store_ledger **ret_l)
 				     "%s: store schema version %lld has no ledger (run any "
 				     "advisoryfs write command once to migrate)",
 				     path, (long long)uv);
+	l->has_peer = uv >= LEDGER_SCHEMA_PEER;
 	if (l->rdonly)
 		return 0;
+	if (!l->has_peer)
+		return ledger_seterr(l, -EPROTO,
+				     "%s: store schema version %lld is older than this advisoryfs "
+				     "(run any advisoryfs write command once to migrate)",
+				     path, (long long)uv);
 	/* SQLite opens a file it may not write read-only without a word */
 	if (sqlite3_db_readonly(l->db, "main") == 1)
 		return ledger_seterr(l, -EROFS, "%s: not writable: the disclosure ledger cannot "
@@ -154,8 +163,8 @@ int store_ledger_open(const char *path, int flags, struct store_ledger **ret_l)
 			     "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1")) ||
 	    (r = ledger_prep(l, &l->q_insert,
 			     "INSERT INTO ledger(seq, at, recipient, uid, tracking_id, version,"
-			     " sha256, rules, prev_hash, hash)"
-			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")))
+			     " sha256, rules, prev_hash, hash, peer)"
+			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")))
 		return r;
 	return 0;
 }
@@ -187,6 +196,13 @@ void store_ledger_close(struct store_ledger *l)
  * in the order prev_hash, seq, at, recipient, uid, tracking_id, version,
  * sha256, rules.  Fixed-size fields and length prefixes leave no two
  * entries with the same encoding.
+ *
+ * An entry with a peer (a read through `advisoryfs serve`: the SSH
+ * connection's remote address) is encoded as v2: the domain
+ * "advisoryfs ledger entry v2" NUL, the same fields, then peer as a 4-byte
+ * length and its bytes.  An entry without one (a local mount's read) keeps
+ * v1, so ledgers written before the field existed still verify; blanking
+ * a peer changes the encoding's domain and so the hash.
  */
 static int ledger_put(EVP_MD_CTX *c, const void *p, size_t n)
 {
@@ -218,7 +234,7 @@ static int ledger_put_str(EVP_MD_CTX *c, const char *s, size_t n)
 /* The hash with explicit string lengths (the verifier's strings come from
  * SQLite with their lengths). */
 static int ledger_hash_n(const struct store_ledger_entry *e, size_t recipient_len,
-			 size_t tracking_len, size_t version_len, size_t rules_len,
+			 size_t tracking_len, size_t version_len, size_t rules_len, size_t peer_len,
 			 unsigned char ret_hash[STORE_LEDGER_HASH_LEN])
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
@@ -229,7 +245,8 @@ static int ledger_hash_n(const struct store_ledger_entry *e, size_t recipient_le
 		return -ENOMEM;
 	if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
 		goto out;
-	if ((r = ledger_put(c, ledger_domain, sizeof(ledger_domain))) ||
+	if ((r = peer_len ? ledger_put(c, ledger_domain_v2, sizeof(ledger_domain_v2))
+			  : ledger_put(c, ledger_domain, sizeof(ledger_domain))) ||
 	    (r = ledger_put(c, e->prev_hash, STORE_LEDGER_HASH_LEN)) ||
 	    (r = ledger_put_i64(c, e->seq)) || (r = ledger_put_i64(c, e->at)) ||
 	    (r = ledger_put_str(c, e->recipient, recipient_len)) ||
@@ -237,7 +254,8 @@ static int ledger_hash_n(const struct store_ledger_entry *e, size_t recipient_le
 	    (r = ledger_put_str(c, e->tracking_id, tracking_len)) ||
 	    (r = ledger_put_str(c, e->version, version_len)) ||
 	    (r = ledger_put(c, e->sha256, sizeof(e->sha256))) ||
-	    (r = ledger_put_str(c, e->rules, rules_len)))
+	    (r = ledger_put_str(c, e->rules, rules_len)) ||
+	    (peer_len && (r = ledger_put_str(c, e->peer, peer_len))))
 		goto out;
 	r = EVP_DigestFinal_ex(c, ret_hash, &len) == 1 && len == STORE_LEDGER_HASH_LEN ? 0 : -EIO;
 out:
@@ -249,7 +267,7 @@ int store_ledger_hash(const struct store_ledger_entry *e,
 		      unsigned char ret_hash[STORE_LEDGER_HASH_LEN])
 {
 	return ledger_hash_n(e, strlen(e->recipient), strlen(e->tracking_id), strlen(e->version),
-			     strlen(e->rules), ret_hash);
+			     strlen(e->rules), e->peer ? strlen(e->peer) : 0, ret_hash);
 }
 
 /* ---- appending -------------------------------------------------------------------------- */
@@ -299,6 +317,7 @@ static int ledger_append_tx(struct store_ledger *l, struct store_ledger_entry *e
 	sqlite3_bind_text(s, 8, e->rules, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 9, e->prev_hash, STORE_LEDGER_HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 10, e->hash, STORE_LEDGER_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, e->peer ? e->peer : "", -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE)
 		return ledger_sql_err(l, rc, "insert");
@@ -360,6 +379,8 @@ int store_ledger_disclosed(struct store_ledger *l,
 
 #define LEDGER_COLUMNS \
 	"seq, at, recipient, uid, tracking_id, version, sha256, rules, prev_hash, hash"
+/* the peer, as column 10: a store older than schema 6 has none */
+#define LEDGER_PEER(l) ((l)->has_peer ? ", peer" : ", ''")
 
 /* Copy a blob column of n bytes into out; zeros when it has another size. */
 static void ledger_col_blob(sqlite3_stmt *s, int i, unsigned char *out, size_t n)
@@ -389,16 +410,18 @@ static void ledger_row(sqlite3_stmt *s, struct store_ledger_entry *e)
 	e->rules = ledger_col_text(s, 7);
 	ledger_col_blob(s, 8, e->prev_hash, STORE_LEDGER_HASH_LEN);
 	ledger_col_blob(s, 9, e->hash, STORE_LEDGER_HASH_LEN);
+	e->peer = ledger_col_text(s, 10);
 }
 
 int store_ledger_each(struct store_ledger *l, const struct store_ledger_filter *f,
 		      int (*fn)(void *arg, const struct store_ledger_entry *e), void *arg)
 {
 	sqlite3_stmt *s = NULL;
-	int r = ledger_prep(l, &s,
-			    "SELECT " LEDGER_COLUMNS " FROM ledger"
-			    " WHERE (?1 IS NULL OR recipient = ?1) AND (?2 IS NULL OR tracking_id = ?2)"
-			    " AND at >= ?3 ORDER BY seq");
+	char sql[512];
+	snprintf(sql, sizeof(sql), "SELECT " LEDGER_COLUMNS "%s FROM ledger"
+		 " WHERE (?1 IS NULL OR recipient = ?1) AND (?2 IS NULL OR tracking_id = ?2)"
+		 " AND at >= ?3 ORDER BY seq", LEDGER_PEER(l));
+	int r = ledger_prep(l, &s, sql);
 	int rc;
 	if (r)
 		return r;
@@ -493,11 +516,12 @@ static int ledger_check_row(struct store_ledger *l, sqlite3_stmt *s, int64_t n, 
 			    const unsigned char prev_hash[STORE_LEDGER_HASH_LEN])
 {
 	static const char *const names[] = { "seq", "at", "recipient", "uid", "tracking_id",
-					     "version", "sha256", "rules", "prev_hash", "hash" };
+					     "version", "sha256", "rules", "prev_hash", "hash",
+					     "peer" };
 	static const int types[] = { SQLITE_INTEGER, SQLITE_INTEGER, SQLITE_TEXT, SQLITE_INTEGER,
 				     SQLITE_TEXT, SQLITE_TEXT, SQLITE_BLOB, SQLITE_TEXT,
-				     SQLITE_BLOB, SQLITE_BLOB };
-	static const int sizes[] = { -1, -1, -1, -1, -1, -1, 32, -1, 32, 32 };
+				     SQLITE_BLOB, SQLITE_BLOB, SQLITE_TEXT };
+	static const int sizes[] = { -1, -1, -1, -1, -1, -1, 32, -1, 32, 32, -1 };
 	struct store_ledger_entry e;
 	unsigned char h[STORE_LEDGER_HASH_LEN];
 	int64_t seq = sqlite3_column_int64(s, 0);
@@ -511,13 +535,14 @@ static int ledger_check_row(struct store_ledger *l, sqlite3_stmt *s, int64_t n, 
 				     "follows %lld", (long long)prev_seq, (long long)seq,
 				     (long long)prev_seq);
 	}
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 11; i++)
 		if (!ledger_col_is(s, i, types[i], sizes[i]))
 			return ledger_seterr(l, -EBADMSG, "entry %lld (seq %lld): %s is malformed",
 					     (long long)n, (long long)seq, names[i]);
 	ledger_row(s, &e);
 	r = ledger_hash_n(&e, (size_t)sqlite3_column_bytes(s, 2), (size_t)sqlite3_column_bytes(s, 4),
-			  (size_t)sqlite3_column_bytes(s, 5), (size_t)sqlite3_column_bytes(s, 7), h);
+			  (size_t)sqlite3_column_bytes(s, 5), (size_t)sqlite3_column_bytes(s, 7),
+			  (size_t)sqlite3_column_bytes(s, 10), h);
 	if (r)
 		return ledger_seterr(l, r, "SHA-256 failed (OpenSSL)");
 	if (memcmp(h, e.hash, sizeof(h)) != 0)
@@ -541,7 +566,10 @@ static int ledger_verify_chain(struct store_ledger *l, struct store_ledger_repor
 	sqlite3_stmt *s = NULL;
 	unsigned char prev[STORE_LEDGER_HASH_LEN] = { 0 };
 	int64_t n = 0, prev_seq = 0;
-	int r = ledger_prep(l, &s, "SELECT " LEDGER_COLUMNS " FROM ledger ORDER BY seq");
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT " LEDGER_COLUMNS "%s FROM ledger ORDER BY seq",
+		 LEDGER_PEER(l));
+	int r = ledger_prep(l, &s, sql);
 	int rc;
 	if (r)
 		return r;

@@ -276,6 +276,8 @@ struct store_ledger_entry {
 	const char *version;        /* tracking.version */
 	unsigned char sha256[32];   /* of the bytes disclosed */
 	const char *rules;          /* ids of the determining rules, joined with "," */
+	const char *peer;           /* the SSH connection's remote address of a read
+				     * through `advisoryfs serve`; "" or NULL: a local read */
 	unsigned char prev_hash[STORE_LEDGER_HASH_LEN];  /* entry seq-1's hash; zeros for seq 1 */
 	unsigned char hash[STORE_LEDGER_HASH_LEN];       /* store_ledger_hash() of this entry */
 };
@@ -289,7 +291,8 @@ void store_ledger_close(struct store_ledger *l);
 const char *store_ledger_errmsg(const struct store_ledger *l);
 
 /* The hash of e: SHA-256 over its canonical encoding (every field but
- * hash, prev_hash included).  -EIO if OpenSSL fails. */
+ * hash, prev_hash included; v2 with the peer when it has one).  -EIO if
+ * OpenSSL fails. */
 int store_ledger_hash(const struct store_ledger_entry *e,
 		      unsigned char ret_hash[STORE_LEDGER_HASH_LEN]);
 

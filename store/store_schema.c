@@ -74,16 +74,20 @@ static const char *const migrations[] = {
 	/* 4: TLS client certificates bound to organisations (store_cert.c;
 	 * docs/HTTPS.md): one organisation per certificate, found by the
 	 * SHA-256 of its DER bytes, or by the SHA-1 nginx gives */
-	"CREATE TABLE org_cert(sha256 BLOB PRIMARY KEY, sha1 BLOB NOT NULL UNIQUE,"
+	"CREATE TABLE IF NOT EXISTS org_cert(sha256 BLOB PRIMARY KEY, sha1 BLOB NOT NULL UNIQUE,"
 	"  org_id INTEGER NOT NULL REFERENCES org(id), subject TEXT NOT NULL,"
 	"  not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, added INTEGER NOT NULL);"
-	"CREATE INDEX org_cert_org ON org_cert(org_id);",
+	"CREATE INDEX IF NOT EXISTS org_cert_org ON org_cert(org_id);",
 	/* 5: policies that take effect at a set moment (`policy load
 	 * --effective T`); a policy without a row takes effect when it is
 	 * loaded, as before.  A table of its own, not a column: IF NOT EXISTS
 	 * keeps the step safe to run again */
 	"CREATE TABLE IF NOT EXISTS policy_effective(policy_id INTEGER PRIMARY KEY"
 	"  REFERENCES policy(id), at INTEGER NOT NULL);",
+	/* 6: the remote address of a disclosure through `advisoryfs serve` (the
+	 * SSH connection's peer); '' for a local mount's read, whose hash keeps
+	 * the v1 encoding (docs/LEDGER.md) */
+	"ALTER TABLE ledger ADD COLUMN peer TEXT NOT NULL DEFAULT '';",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

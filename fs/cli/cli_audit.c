@@ -38,10 +38,11 @@ static const char audit_help[] =
 	"       advisoryfs -s STORE audit --checkpoint\n"
 	"\n"
 	"The disclosure ledger: one entry for the first read of each advisory\n"
-	"version by each recipient, written by the mount before any byte left\n"
-	"(time, recipient, reading uid, advisory id, version, SHA-256 of the bytes,\n"
-	"the rules that permitted it), each entry chained to the one before with\n"
-	"SHA-256.\n"
+	"version by each recipient, written by the mount (or by 'serve' for a\n"
+	"remote mount) before any byte left (time, recipient, reading uid, advisory\n"
+	"id, version, SHA-256 of the bytes, the rules that permitted it, and the\n"
+	"SSH peer's address of a remote read, '-' for a local one), each entry\n"
+	"chained to the one before with SHA-256.\n"
 	"\n"
 	"  (no action)      list entries, oldest first, tab-separated with a header\n"
 	"  --recipient SLUG only entries of this recipient ('public': the public view)\n"
@@ -95,8 +96,9 @@ static int audit_print_entry(void *arg, const struct store_ledger_entry *e)
 	audit_hex(e->prev_hash, prev);
 	audit_hex(e->hash, hash);
 	if (!al->arr) {
-		printf("%lld\t%s\t%s\t%lld\t%s\t%s\t%s\t%s\n", (long long)e->seq, t, e->recipient,
-		       (long long)e->uid, e->tracking_id, e->version, sha, e->rules);
+		printf("%lld\t%s\t%s\t%lld\t%s\t%s\t%s\t%s\t%s\n", (long long)e->seq, t,
+		       e->recipient, (long long)e->uid, e->tracking_id, e->version, sha, e->rules,
+		       e->peer && *e->peer ? e->peer : "-");
 		return 0;
 	}
 	cJSON *o = cJSON_CreateObject(), *rules = cJSON_CreateArray();
@@ -114,6 +116,7 @@ static int audit_print_entry(void *arg, const struct store_ledger_entry *e)
 	cJSON_AddStringToObject(o, "tracking_id", e->tracking_id);
 	cJSON_AddStringToObject(o, "version", e->version);
 	cJSON_AddStringToObject(o, "sha256", sha);
+	cJSON_AddStringToObject(o, "peer", e->peer ? e->peer : "");
 	/* the ids, split again: rule ids hold no ',' (policy ids are names) */
 	const char *p = e->rules;
 	while (*p) {
@@ -143,7 +146,7 @@ static int audit_list(struct store_ledger *l, const struct store_ledger_filter *
 		return 1;
 	}
 	if (!json)
-		printf("seq\tat\trecipient\tuid\tadvisory\tversion\tsha256\trules\n");
+		printf("seq\tat\trecipient\tuid\tadvisory\tversion\tsha256\trules\tpeer\n");
 	r = store_ledger_each(l, f, audit_print_entry, &al);
 	if (r || al.failed) {
 		cmd_err("audit: %s", r && r != -ENOMEM ? store_ledger_errmsg(l) : "out of memory");

@@ -15,6 +15,14 @@
 #include "cli.h"
 #include "cmd.h"
 #include "mount.h"
+#include "remote.h"
+
+/* `mount`: the local mount, or with --remote the remote mount's client. */
+static int cli_mount(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return remote_wanted(argc, argv) ? remote_mount_main(ctx, argc, argv)
+					 : mount_main(ctx, argc, argv);
+}
 
 struct command {
 	const char *name;
@@ -36,7 +44,8 @@ static const struct command commands[] = {
 	{ "audit", cli_audit, "the disclosure ledger: list entries, verify the chain" },
 	{ "key", cli_key, "the OpenPGP signing key: generate, show, export, sign, forget" },
 	{ "provider", cli_provider, "the CSAF provider: publisher and base URL of the trees" },
-	{ "mount", mount_main, "mount the per-recipient trees" },
+	{ "mount", cli_mount, "mount the per-recipient trees (or, --remote, one over SSH)" },
+	{ "serve", remote_serve_main, "serve one recipient's tree to a remote mount (SSH)" },
 };
 
 static void usage(FILE *f)
@@ -118,6 +127,9 @@ int main(int argc, char **argv)
 			ctx.cmd = commands[c].name;
 			return commands[c].fn(&ctx, argc - i, argv + i);
 		}
+	/* mount(8) form of a remote mount: advisoryfs ssh://[USER@]HOST MOUNTPOINT [-o ...] */
+	if (i == 1 && argc >= 3 && !strncmp(argv[1], "ssh://", 6))
+		return remote_mount_fstab(argc - 1, argv + 1);
 	/* mount(8) form: advisoryfs STORE MOUNTPOINT [-o ...] */
 	if (i == 1 && argc >= 3 && (strchr(argv[1], '/') != NULL || access(argv[1], F_OK) == 0))
 		return mount_main_fstab(argc - 1, argv + 1);

@@ -16,7 +16,7 @@ from helpers import (BIN, csaf_dir, db, dump, make_doc, new_store, ok, run, stor
                      write_doc)
 
 COMMANDS = ["init", "org", "publish", "import", "withdraw", "share", "policy", "visible",
-            "explain", "key", "provider", "audit", "mount"]
+            "explain", "key", "provider", "audit", "mount", "serve"]
 
 
 # ---- help and usage ------------------------------------------------------------------

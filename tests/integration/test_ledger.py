@@ -112,9 +112,12 @@ def entry_hash(e):
         return len(b).to_bytes(4, "big") + b
 
     at = epoch(e["at"])
-    data = (b"advisoryfs ledger entry v1\0" + bytes.fromhex(e["prev_hash"]) + i64(e["seq"]) +
+    peer = e.get("peer", "")
+    data = ((b"advisoryfs ledger entry v2\0" if peer else b"advisoryfs ledger entry v1\0") +
+            bytes.fromhex(e["prev_hash"]) + i64(e["seq"]) +
             i64(at) + lp(e["recipient"]) + i64(e["uid"]) + lp(e["tracking_id"]) +
-            lp(e["version"]) + bytes.fromhex(e["sha256"]) + lp(",".join(e["rules"])))
+            lp(e["version"]) + bytes.fromhex(e["sha256"]) + lp(",".join(e["rules"])) +
+            (lp(peer) if peer else b""))
     return hashlib.sha256(data).hexdigest()
 
 
@@ -384,7 +387,8 @@ def test_audit_lists_and_filters(recorded):
     store, n = recorded
     out = ok("audit", store=store.path).stdout.splitlines()
     assert out[0].split("\t") == ["seq", "at", "recipient", "uid", "advisory", "version",
-                                  "sha256", "rules"]
+                                  "sha256", "rules", "peer"]
+    assert all(line.split("\t")[-1] == "-" for line in out[1:])   # local reads
     assert len(out) == n + 1
     everything = store.entries()
     acme = json.loads(ok("audit", "--recipient", "acme", "--json", store=store.path).stdout)
