@@ -34,13 +34,18 @@
 static const char publish_help[] =
 	"usage: advisoryfs -s STORE publish FILE... [--tlp LABEL] [--concerns SLUG,...]\n"
 	"              [--sectors S,...] [--personal-data] [--impact significant]\n"
-	"              [--embargo-until T] [--signature FILE.asc]\n"
+	"              [--embargo-until T] [--signature FILE.asc] [--check]\n"
 	"\n"
 	"Validate CSAF 2.0 documents and store them, byte for byte.  All or nothing:\n"
-	"if any FILE is refused, nothing is stored.  A newer tracking.version of a\n"
-	"stored id replaces what views serve; the same version with other bytes, an\n"
-	"older version, or an id whose CSAF file name is taken are refused.\n"
+	"if any FILE is refused, nothing is stored.  A document must pass the CSAF 2.0\n"
+	"JSON schema (strict: no unknown members) and the mandatory tests of section\n"
+	"6.1; each refusal names the file, the JSON path and the rule.  A newer\n"
+	"tracking.version of a stored id replaces what views serve and needs a later\n"
+	"current_release_date; the same version with other bytes, an older version,\n"
+	"or an id whose CSAF file name is taken are refused.\n"
 	"\n"
+	"  --check                validate only: the same checks and report against\n"
+	"                         the store, which is left untouched\n"
 	"  --tlp LABEL            CLEAR, GREEN, AMBER, AMBER+STRICT or RED; may only\n"
 	"                         tighten the document's own label (needed when it has none)\n"
 	"  --concerns SLUG,...    organisations the advisory concerns\n"
@@ -114,13 +119,14 @@ int cli_publish(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "impact", required_argument, NULL, 'i' },
 		{ "embargo-until", required_argument, NULL, 'e' },
 		{ "signature", required_argument, NULL, 'g' },
+		{ "check", no_argument, NULL, 'C' },
 		{ "store", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct store_publish pub = { 0 };
 	const char *sigfile = NULL;
-	int c, rc = 1;
+	int c, rc = 1, check = 0;
 
 	if (cmd_want_help(argc, argv)) {
 		fputs(publish_help, stdout);
@@ -171,6 +177,9 @@ int cli_publish(struct cmd_ctx *ctx, int argc, char **argv)
 			break;
 		case 'g':
 			sigfile = optarg;
+			break;
+		case 'C':
+			check = 1;
 			break;
 		case 's':
 			ctx->store_path = optarg;
@@ -254,6 +263,20 @@ int cli_publish(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 		free(own_sig);
 		free(bytes);
+	}
+	if (!r && check) {
+		store_rollback(st);
+		if (failed && argc - optind > 1)
+			cmd_err("publish: --check: %d of %d refused", failed, argc - optind);
+		else if (!failed)
+			printf("checked %d document%s: %s\n", argc - optind,
+			       argc - optind == 1 ? "" : "s",
+			       same ? "they conform (some are already stored unchanged)"
+				    : "they conform and would be published");
+		store_close(st);
+		free(sig);
+		rc = failed ? 1 : 0;
+		goto out;
 	}
 	if (!r && failed) {
 		store_rollback(st);

@@ -61,7 +61,7 @@ def ok(*args, store=None, **kw):
 
 BASE_DOC = {
     "document": {
-        "category": "csaf_security_advisory",
+        "category": "csaf_base",
         "csaf_version": "2.0",
         "distribution": {"tlp": {"label": "GREEN", "url": "https://www.first.org/tlp/"}},
         "lang": "en",
@@ -85,6 +85,17 @@ BASE_DOC = {
 }
 
 
+def revision_history(version, initial, current):
+    """A history that CSAF 2.0 section 6.1 accepts for version: every major
+    version before it (6.1.21: none missing) at the initial release date,
+    then version itself at the current one (6.1.16: the latest)."""
+    semver = "." in version
+    major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else 0
+    hist = [{"date": initial, "number": f"{k}.0.0" if semver else str(k),
+             "summary": f"Revision {k}"} for k in range(1, major)]
+    return hist + [{"date": current, "number": version, "summary": "Revision " + version}]
+
+
 def make_doc(tracking_id="TEST-2024-0001", version="1.0.0", tlp="GREEN",
              initial="2024-03-01T10:00:00Z", current=None, status="final", title=None,
              pad=0):
@@ -96,8 +107,7 @@ def make_doc(tracking_id="TEST-2024-0001", version="1.0.0", tlp="GREEN",
     t["status"] = status
     t["initial_release_date"] = initial
     t["current_release_date"] = current or initial
-    t["revision_history"] = [{"date": current or initial, "number": version,
-                              "summary": "Revision " + version}]
+    t["revision_history"] = revision_history(version, initial, current or initial)
     if title:
         d["document"]["title"] = title
     if tlp is None:
