@@ -14,11 +14,11 @@
  * @secvisogram/csaf-validator-lib 2.0.10, so that both agree on every
  * document (tests/integration/test_conformance.py checks it).
  *
- * Not implemented: 6.1.8 (part of the schema: the CVSS schemas are
- * embedded), 6.1.9 and 6.1.10 (CVSS score computation and vector
- * consistency), 6.1.11 (CWE names, which need the CWE catalogue), 6.1.12
- * (language tags against the IANA registry), 6.1.13 (purl grammar beyond
- * the schema's pattern).
+ * 6.1.8 is part of the schema (the CVSS schemas are embedded); 6.1.11 reads
+ * the CWE catalogue embedded from tests/data/csaf/cwe.tsv.  Not
+ * implemented: 6.1.9 and 6.1.10 (CVSS score computation and vector
+ * consistency), 6.1.12 (language tags against the IANA registry), 6.1.13
+ * (purl grammar beyond the schema's pattern).
  *
  * Sections: context and ids; product tree tests; vulnerability tests;
  * revision history tests; profile tests; the entry point.
@@ -468,6 +468,39 @@ static int t_6_1_7(struct csaf_mt *m)
 	return 1;
 }
 
+extern const char csaf_cwe_tsv[];
+extern const size_t csaf_cwe_tsv_len;
+
+/* 6.1.11 CWE: the id is in the catalogue, with exactly that name */
+static int t_6_1_11(struct csaf_mt *m)
+{
+	const cJSON *v;
+	size_t i = 0;
+	char b[CSAF_QUOTE_BUF];
+	EACH(v, m->vulns) {
+		const char *id = str(get(v, "cwe"), "id"), *name = str(get(v, "cwe"), "name");
+		if (id && name && strlen(id) < 16) {
+			char key[20];
+			const char *line = NULL;
+			size_t klen = (size_t)snprintf(key, sizeof(key), "%s\t", id);
+			for (const char *p = csaf_cwe_tsv; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p)
+				if (!strncmp(p, key, klen)) {
+					line = p + klen;
+					break;
+				}
+			if (!line)
+				return csaf_mt_fail(m, "6.1.11", "vulnerabilities[%zu].cwe.id: '%s' is "
+						    "not in the CWE catalogue", i, q(b, id));
+			if (strncmp(line, name, strcspn(line, "\n")) || strlen(name) != strcspn(line, "\n"))
+				return csaf_mt_fail(m, "6.1.11", "vulnerabilities[%zu].cwe.name: not the "
+						    "name of %s ('%.*s')", i, id, (int)strcspn(line, "\n"),
+						    line);
+		}
+		i++;
+	}
+	return 1;
+}
+
 /* Two equal strings (member key of each element of arr, or the elements
  * themselves when key is NULL): 1 and the later index, else 0. */
 static int dup_string(const cJSON *arr, const char *key, size_t *ret_i)
@@ -751,6 +784,7 @@ int csaf_mandatory_check(const cJSON *root, char *err, size_t errlen)
 		goto out;
 	if ((r = t_6_1_1(&m)) != 1 || (r = t_6_1_2(&m)) != 1 || (r = t_6_1_3(&m)) != 1 ||
 	    (r = t_6_1_4_5(&m)) != 1 || (r = t_6_1_6(&m)) != 1 || (r = t_6_1_7(&m)) != 1 ||
+	    (r = t_6_1_11(&m)) != 1 ||
 	    (r = csaf_mt_document(&m)) != 1 || (r = t_6_1_23(&m)) != 1 ||
 	    (r = t_6_1_24(&m)) != 1 || (r = t_6_1_25(&m)) != 1 ||
 	    (r = without_products(&m, "remediations", "6.1.29")) != 1 ||

@@ -773,7 +773,7 @@ static int eval(struct ev *e, const struct sn *n, const cJSON *v)
 
 	if (n->types && !(n->types & t))
 		return report(e, "expected %s, got %s", type_names(n->types, buf, sizeof(buf)),
-			      type_names(t, buf + 32, 32));
+			      type_names(t & T_INT ? T_INT : t, buf + 32, 32));
 	if (n->constv && !cJSON_Compare(n->constv, v, 1))
 		return report(e, "not the required constant value");
 	if (n->enumv) {

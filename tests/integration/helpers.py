@@ -39,6 +39,19 @@ def csaf_dir():
     return DATA / "csaf"
 
 
+def npm_ci():
+    """tests/validator's node_modules from the lockfile, once (skips the test
+    when the npm registry cannot be reached)."""
+    import pytest
+    validator = ROOT / "tests" / "validator"
+    if (validator / "node_modules" / "@secvisogram" / "csaf-validator-lib").is_dir():
+        return
+    p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                       cwd=validator, capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        pytest.skip(f"npm ci failed (no registry?): {p.stderr.strip()[-300:]}")
+
+
 def run(*args, store=None, check=False, input=None, env=None, timeout=120):
     """Run advisoryfs; returns CompletedProcess with text output."""
     cmd = [BIN]
