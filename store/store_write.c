@@ -427,11 +427,11 @@ static int looks_like_signature(const char *sig, size_t len)
  */
 static int latest_version(struct store *st, const char *tracking_id, int64_t *ret_adv,
 			  char **ret_version, int64_t *ret_seq, unsigned char ret_hash[32],
-			  int *ret_withdrawn)
+			  int *ret_withdrawn, int64_t *ret_current)
 {
 	sqlite3_stmt *s = NULL;
 	int r = st_prep(st, &s, "SELECT a.id, v.version, v.seq, v.sha256, "
-			     "(SELECT 1 FROM withdrawal w WHERE w.advisory_id = a.id) "
+			     "(SELECT 1 FROM withdrawal w WHERE w.advisory_id = a.id), v.current_release "
 			     "FROM advisory a JOIN version v ON v.advisory_id = a.id "
 			     "WHERE a.tracking_id = ?1 ORDER BY v.seq DESC LIMIT 1");
 	if (r)
@@ -445,6 +445,7 @@ static int latest_version(struct store *st, const char *tracking_id, int64_t *re
 		*ret_seq = sqlite3_column_int64(s, 2);
 		memcpy(ret_hash, sqlite3_column_blob(s, 3), 32);
 		*ret_withdrawn = sqlite3_column_type(s, 4) != SQLITE_NULL;
+		*ret_current = sqlite3_column_int64(s, 5);
 		if (!*ret_version)
 			r = -ENOMEM;
 	} else if (rc != SQLITE_DONE) {
@@ -518,12 +519,12 @@ static int publish_tx(struct store *st, const struct store_publish *pub, int *re
 	sqlite3_stmt *s = NULL;
 	char err[300], *prev_version = NULL;
 	unsigned char h256[32], h512[64], prev_hash[32];
-	int64_t adv = 0, prev_seq = 0, vid;
+	int64_t adv = 0, prev_seq = 0, prev_current = 0, vid;
 	int withdrawn = 0, r;
 
 	if ((r = active_policy(st, &p)))
 		return r;
-	if ((r = csaf_parse(pub->bytes, pub->len, &doc, err, sizeof(err))))
+	if ((r = csaf_parse_opts(pub->bytes, pub->len, CSAF_CONFORM, &doc, err, sizeof(err))))
 		return st_seterr(st, r, "%s", err);
 
 	/* TLP: the document's label, which --tlp may only tighten */
@@ -557,7 +558,7 @@ static int publish_tx(struct store *st, const struct store_publish *pub, int *re
 	digest_sha512(pub->bytes, pub->len, h512);
 
 	if ((r = latest_version(st, doc.tracking_id, &adv, &prev_version, &prev_seq, prev_hash,
-				&withdrawn)))
+				&withdrawn, &prev_current)))
 		goto out;
 	if (adv) {
 		int cmp, same = -1;
@@ -592,6 +593,18 @@ static int publish_tx(struct store *st, const struct store_publish *pub, int *re
 		if (cmp < 0) {
 			r = st_seterr(st, -EINVAL, "version '%s' of '%s' is older than the stored "
 				      "version '%s'", doc.version, doc.tracking_id, prev_version);
+			goto out;
+		}
+		/* mirrors (rsync -a) notice a new version by its mtime, which is the
+		 * current_release_date: it must move, or the old hash files stay */
+		if (doc.current_release <= prev_current) {
+			char a[AU_TIME_LEN], b[AU_TIME_LEN];
+			au_format_time(doc.current_release, a);
+			au_format_time(prev_current, b);
+			r = st_seterr(st, -EINVAL, "document.tracking.current_release_date: version "
+				      "'%s' of '%s' is dated %s, not later than %s, the date of "
+				      "version '%s' it replaces (mirrors would keep the old hash "
+				      "files)", doc.version, doc.tracking_id, a, b, prev_version);
 			goto out;
 		}
 	} else {

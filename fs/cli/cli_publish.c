@@ -34,13 +34,19 @@
 static const char publish_help[] =
 	"usage: advisoryfs -s STORE publish FILE... [--tlp LABEL] [--concerns SLUG,...]\n"
 	"              [--sectors S,...] [--personal-data] [--impact significant]\n"
-	"              [--embargo-until T] [--signature FILE.asc] [--dry-run [--json]]\n"
+	"              [--embargo-until T] [--signature FILE.asc] [--check]\n"
+	"              [--dry-run [--json]]\n"
 	"\n"
 	"Validate CSAF 2.0 documents and store them, byte for byte.  All or nothing:\n"
-	"if any FILE is refused, nothing is stored.  A newer tracking.version of a\n"
-	"stored id replaces what views serve; the same version with other bytes, an\n"
-	"older version, or an id whose CSAF file name is taken are refused.\n"
+	"if any FILE is refused, nothing is stored.  A document must pass the CSAF 2.0\n"
+	"JSON schema (strict: no unknown members) and the mandatory tests of section\n"
+	"6.1; each refusal names the file, the JSON path and the rule.  A newer\n"
+	"tracking.version of a stored id replaces what views serve and needs a later\n"
+	"current_release_date; the same version with other bytes, an older version,\n"
+	"or an id whose CSAF file name is taken are refused.\n"
 	"\n"
+	"  --check                validate only: the same checks and report against\n"
+	"                         the store, which is left untouched\n"
 	"  --tlp LABEL            CLEAR, GREEN, AMBER, AMBER+STRICT or RED; may only\n"
 	"                         tighten the document's own label (needed when it has none)\n"
 	"  --concerns SLUG,...    organisations the advisory concerns\n"
@@ -120,13 +126,14 @@ int cli_publish(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "signature", required_argument, NULL, 'g' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "check", no_argument, NULL, 'C' },
 		{ "store", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct store_publish pub = { 0 };
 	const char *sigfile = NULL;
-	int c, rc = 1, dry_run = 0, json = 0;
+	int c, rc = 1, dry_run = 0, json = 0, check = 0;
 	char **ids = NULL; /* dry run: tracking id and version of each FILE */
 
 	if (cmd_want_help(argc, argv)) {
@@ -184,6 +191,9 @@ int cli_publish(struct cmd_ctx *ctx, int argc, char **argv)
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'C':
+			check = 1;
 			break;
 		case 's':
 			ctx->store_path = optarg;
@@ -307,6 +317,20 @@ int cli_publish(struct cmd_ctx *ctx, int argc, char **argv)
 		if (!failed && !json)
 			printf("\ndry run: %d document%s valid, nothing stored\n", argc - optind,
 			       argc - optind == 1 ? "" : "s");
+		store_close(st);
+		free(sig);
+		rc = failed ? 1 : 0;
+		goto out;
+	}
+	if (!r && check) {
+		store_rollback(st);
+		if (failed && argc - optind > 1)
+			cmd_err("publish: --check: %d of %d refused", failed, argc - optind);
+		else if (!failed)
+			printf("checked %d document%s: %s\n", argc - optind,
+			       argc - optind == 1 ? "" : "s",
+			       same ? "they conform (some are already stored unchanged)"
+				    : "they conform and would be published");
 		store_close(st);
 		free(sig);
 		rc = failed ? 1 : 0;

@@ -33,16 +33,8 @@
 /* ------------------------------------------------------------------ */
 /* messages                                                             */
 
-/* Quoted values show at most this many characters. */
-#define CSAF_QUOTE_CHARS 60
-/* Worst case: every character escaped as \uXXXX, plus "..." and NUL. */
-#define CSAF_QUOTE_BUF (CSAF_QUOTE_CHARS * 6 + 4)
 
-static void csaf_errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Write a message into err (if there is room for one); never fails. */
-static void csaf_errf(char *err, size_t errlen, const char *fmt, ...)
+void csaf_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	if (!err || errlen == 0)
@@ -68,7 +60,7 @@ static int csaf_cp_unsafe(uint32_t cp)
  * out must hold CSAF_QUOTE_BUF bytes and maxchars <= CSAF_QUOTE_CHARS.
  * Returns out.
  */
-static const char *csaf_quote_n(char out[CSAF_QUOTE_BUF], const char *s, size_t maxchars)
+const char *csaf_quote_n(char out[CSAF_QUOTE_BUF], const char *s, size_t maxchars)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s), i = 0, o = 0, chars = 0;
@@ -836,6 +828,12 @@ void csaf_doc_release(struct csaf_doc *doc)
  */
 int csaf_parse(const char *bytes, size_t len, struct csaf_doc *ret_doc, char *err, size_t errlen)
 {
+	return csaf_parse_opts(bytes, len, 0, ret_doc, err, errlen);
+}
+
+int csaf_parse_opts(const char *bytes, size_t len, unsigned flags, struct csaf_doc *ret_doc,
+		    char *err, size_t errlen)
+{
 	struct csaf_path pa = { { 0 }, 0 };
 	struct csaf_found f;
 	struct csaf_doc d = { 0 };
@@ -847,6 +845,9 @@ int csaf_parse(const char *bytes, size_t len, struct csaf_doc *ret_doc, char *er
 				 errlen)))
 		return r;
 	if ((r = csaf_walk(root, &pa, err, errlen)) || (r = csaf_check_doc(root, &f, err, errlen)))
+		goto out;
+	if ((flags & CSAF_CONFORM) && ((r = csaf_schema_check(root, err, errlen)) ||
+				       (r = csaf_mandatory_check(root, err, errlen))))
 		goto out;
 
 	d.tracking_id = strdup(f.id);

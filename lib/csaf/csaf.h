@@ -66,6 +66,17 @@ struct csaf_doc {
  * name, into err (e.g. "document.tracking.version: missing").
  */
 int csaf_parse(const char *bytes, size_t len, struct csaf_doc *ret_doc, char *err, size_t errlen);
+
+/*
+ * csaf_parse() with flags.  CSAF_CONFORM also checks, on the same parsed
+ * tree, the CSAF 2.0 JSON schema (its strict form: no unknown members) and
+ * the mandatory tests of section 6.1; the first failure is reported as
+ * "PATH: schema: RULE" or "PATH: 6.1.N: WHY".  This is what publish and
+ * import require.
+ */
+#define CSAF_CONFORM 1u
+int csaf_parse_opts(const char *bytes, size_t len, unsigned flags, struct csaf_doc *ret_doc,
+		    char *err, size_t errlen);
 void csaf_doc_release(struct csaf_doc *doc);
 
 /*

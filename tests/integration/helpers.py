@@ -39,6 +39,19 @@ def csaf_dir():
     return DATA / "csaf"
 
 
+def npm_ci():
+    """tests/validator's node_modules from the lockfile, once (skips the test
+    when the npm registry cannot be reached)."""
+    import pytest
+    validator = ROOT / "tests" / "validator"
+    if (validator / "node_modules" / "@secvisogram" / "csaf-validator-lib").is_dir():
+        return
+    p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                       cwd=validator, capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        pytest.skip(f"npm ci failed (no registry?): {p.stderr.strip()[-300:]}")
+
+
 def run(*args, store=None, check=False, input=None, env=None, timeout=120):
     """Run advisoryfs; returns CompletedProcess with text output."""
     cmd = [BIN]
@@ -70,7 +83,7 @@ def demo_store(store, *extra):
 
 BASE_DOC = {
     "document": {
-        "category": "csaf_security_advisory",
+        "category": "csaf_base",
         "csaf_version": "2.0",
         "distribution": {"tlp": {"label": "GREEN", "url": "https://www.first.org/tlp/"}},
         "lang": "en",
@@ -94,6 +107,17 @@ BASE_DOC = {
 }
 
 
+def revision_history(version, initial, current):
+    """A history that CSAF 2.0 section 6.1 accepts for version: every major
+    version before it (6.1.21: none missing) at the initial release date,
+    then version itself at the current one (6.1.16: the latest)."""
+    semver = "." in version
+    major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else 0
+    hist = [{"date": initial, "number": f"{k}.0.0" if semver else str(k),
+             "summary": f"Revision {k}"} for k in range(1, major)]
+    return hist + [{"date": current, "number": version, "summary": "Revision " + version}]
+
+
 def make_doc(tracking_id="TEST-2024-0001", version="1.0.0", tlp="GREEN",
              initial="2024-03-01T10:00:00Z", current=None, status="final", title=None,
              pad=0):
@@ -105,8 +129,7 @@ def make_doc(tracking_id="TEST-2024-0001", version="1.0.0", tlp="GREEN",
     t["status"] = status
     t["initial_release_date"] = initial
     t["current_release_date"] = current or initial
-    t["revision_history"] = [{"date": current or initial, "number": version,
-                              "summary": "Revision " + version}]
+    t["revision_history"] = revision_history(version, initial, current or initial)
     if title:
         d["document"]["title"] = title
     if tlp is None:

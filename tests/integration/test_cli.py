@@ -236,7 +236,9 @@ def test_versions_and_bytes(tmp_path):
     publish_refused(s, [v3], "cannot be ordered", tmp_path)
     # integer versions order numerically
     for n in ["1", "2", "10"]:
-        ok("publish", write_doc(tmp_path / f"int{n}.json", make_doc("INT-1", n)), store=s)
+        ok("publish", write_doc(tmp_path / f"int{n}.json",
+                                make_doc("INT-1", n, current=f"2024-03-{int(n) + 1:02d}T10:00:00Z")),
+           store=s)
     publish_refused(s, [write_doc(tmp_path / "int9.json", make_doc("INT-1", "9"))], "older",
                     tmp_path)
 
@@ -252,6 +254,54 @@ def test_versions_and_bytes(tmp_path):
     assert bytes(h[0]) == hashlib.sha256(f.read_bytes()).digest()
     assert bytes(h[1]) == hashlib.sha512(f.read_bytes()).digest()
     assert h[2] == len(f.read_bytes())
+
+
+def test_new_version_needs_a_later_date(tmp_path):
+    """A newer tracking.version whose current_release_date did not move would
+    keep the mtime of the document and its hash files, so mirrors (rsync -a)
+    would keep the old hash files: refused, with the reason, store unchanged."""
+    s = new_store(tmp_path)
+    ok("publish", write_doc(tmp_path / "v1.json", make_doc("DATE-1", "1.0.0",
+                                                           current="2024-03-05T10:00:00Z")),
+       store=s)
+    before = dump(s)
+    for i, cur in enumerate(["2024-03-05T10:00:00Z", "2024-03-04T10:00:00Z"]):
+        v2 = write_doc(tmp_path / f"v2-{i}.json", make_doc("DATE-1", "2.0.0", current=cur))
+        p = publish_refused(s, [v2], "not later than 2024-03-05T10:00:00Z", tmp_path)
+        assert "document.tracking.current_release_date" in p.stderr, p.stderr
+        assert "mirrors would keep the old hash files" in p.stderr, p.stderr
+    assert dump(s) == before
+    ok("publish", write_doc(tmp_path / "v2.json", make_doc("DATE-1", "2.0.0",
+                                                           current="2024-03-05T10:00:01Z")),
+       store=s)
+
+
+def test_publish_check_validates_only(tmp_path):
+    """publish --check: the same checks and the same one-line report as
+    publish, and the store is left as it was (accepted or refused)."""
+    s = new_store(tmp_path)
+    good = write_doc(tmp_path / "good.json", make_doc("CHK-1"))
+    d = make_doc("CHK-2")
+    d["vulnerabilities"] = [{"cve": "CVE-ABC"}]
+    bad = write_doc(tmp_path / "bad.json", d)
+    before = dump(s)
+    p = ok("publish", "--check", good, store=s)
+    assert p.stdout.startswith("checked 1 document: they conform"), p.stdout
+    assert dump(s) == before
+    p = run("publish", "--check", bad, store=s)
+    q = run("publish", bad, store=s)
+    assert p.returncode == q.returncode == 1
+    assert p.stderr == q.stderr, (p.stderr, q.stderr)
+    assert p.stderr.startswith(f"advisoryfs: publish: {bad}: vulnerabilities[0].cve: schema: "
+                               "does not match the pattern"), p.stderr
+    assert len(p.stderr.splitlines()) == 1
+    assert dump(s) == before
+    p = run("publish", "--check", good, bad, store=s)
+    assert p.returncode == 1 and "--check: 1 of 2 refused" in p.stderr, p.stderr
+    assert dump(s) == before
+    ok("publish", good, store=s)
+    p = ok("publish", "--check", good, store=s)
+    assert "already stored unchanged" in p.stdout, p.stdout
 
 
 def test_filename_collision(tmp_path):

@@ -182,6 +182,17 @@ FIFO_LIMIT = 5
 
 NUMBERS = b"[" + b",".join([b"0"] * 1_000_000) + b"]"
 
+
+def doc_top(**members):
+    """A valid document with top-level members added (product_tree, vulnerabilities)."""
+    d = make_doc()
+    d.update(members)
+    return json.dumps(d).encode()
+
+
+TREE = {"full_product_names": [{"name": "A 1.0", "product_id": "P1"},
+                               {"name": "B 2.0", "product_id": "P2"}]}
+
 CASES = [
     # JSON structure and size
     Case("truncated-json", one("t.json", doc_bytes()[:200]), ["publish", "{doc}"],
@@ -274,6 +285,65 @@ CASES = [
          ["publish", "{doc}", "--tlp", "GREEN"], "would loosen"),
     Case("version-bogus", one("v.json", doc_bytes(version="1.0")), ["publish", "{doc}"],
          "not an integer or semantic version"),
+    # the CSAF 2.0 schema (strict) and the mandatory tests of section 6.1
+    Case("schema-cve-pattern", one("s.json", doc_top(vulnerabilities=[{"cve": "CVE-ABC"}])),
+         ["publish", "{doc}"], "vulnerabilities[0].cve: schema: does not match the pattern"),
+    Case("schema-unknown-member", one("s.json", doc_with(("colour", b'"red"'))),
+         ["publish", "{doc}"], "document: schema: property 'colour' is not allowed"),
+    Case("schema-unknown-top-level", one("s.json", doc_top(extra=1)), ["publish", "{doc}"],
+         "top-level value: schema: property 'extra' is not allowed"),
+    Case("schema-wrong-type", one("s.json", doc_with(("lang", b"5"))), ["publish", "{doc}"],
+         "document.lang: schema: expected string, got integer"),
+    Case("schema-enum", one("s.json", doc_with(("notes", b'[{"category": "king", "text": "t"}]'))),
+         ["publish", "{doc}"], "document.notes[0].category: schema: not one of the allowed"),
+    Case("schema-uri", one("s.json", doc_with(("references", b'[{"url": "not a uri", '
+                                                             b'"summary": "s"}]'))),
+         ["publish", "{doc}"], "document.references[0].url: schema: not a URI"),
+    Case("schema-date-time", one("s.json", doc_with(
+        ("tracking.generator", b'{"date": "2024-02-30T00:00:00Z", "engine": {"name": "x"}}'))),
+         ["publish", "{doc}"], "document.tracking.generator.date: schema: not a date-time"),
+    Case("schema-unique-items", one("s.json", doc_with(("tracking.aliases", b'["a", "a"]'))),
+         ["publish", "{doc}"], "document.tracking.aliases: schema: items 0 and 1 are equal"),
+    Case("schema-min-items", one("s.json", doc_with(("notes", b"[]"))), ["publish", "{doc}"],
+         "document.notes: schema: fewer than 1 items"),
+    Case("schema-min-length", one("s.json", doc_with(("lang", b'""'))), ["publish", "{doc}"],
+         "document.lang: schema:"),
+    Case("schema-cvss-range", one("s.json", doc_top(product_tree=TREE, vulnerabilities=[{
+        "scores": [{"products": ["P1"], "cvss_v3": {
+            "version": "3.1", "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            "baseScore": 11, "baseSeverity": "CRITICAL"}}]}])), ["publish", "{doc}"],
+         "vulnerabilities[0].scores[0].cvss_v3: schema: matches 0 of the 2 schemas"),
+    Case("schema-deep-branches", one("s.json", doc_top(product_tree={"branches": [
+        json.loads('{"category": "vendor", "name": "v", "branches": [' * 20 + '{"category":'
+                   ' "vendor", "name": "v"}' + "]}" * 20)]})), ["publish", "{doc}"],
+         "schema: fewer than 3 properties"),
+    Case("mandatory-duplicate-product-id", one("s.json", doc_top(product_tree={
+        "full_product_names": [{"name": "A", "product_id": "P1"},
+                               {"name": "B", "product_id": "P1"}]})), ["publish", "{doc}"],
+         "product_tree: 6.1.2: product id 'P1' is defined more than once"),
+    Case("mandatory-dangling-reference", one("s.json", doc_top(product_tree=TREE, vulnerabilities=[
+        {"product_status": {"fixed": ["P9"]}}])), ["publish", "{doc}"],
+         "vulnerabilities[0].product_status.fixed[0]: 6.1.1: product id 'P9' is referenced"),
+    Case("mandatory-circular-relationship", one("s.json", doc_top(product_tree=dict(TREE, relationships=[
+        {"category": "installed_on", "product_reference": "R1",
+         "relates_to_product_reference": "P2", "full_product_name": {"name": "R", "product_id": "R1"}}]))),
+         ["publish", "{doc}"], "6.1.3: product id 'R1' is defined in terms of itself"),
+    Case("mandatory-contradicting-status", one("s.json", doc_top(product_tree=TREE, vulnerabilities=[
+        {"product_status": {"fixed": ["P1"], "known_affected": ["P1"]}}])), ["publish", "{doc}"],
+         "vulnerabilities[0].product_status: 6.1.6: product 'P1' is both"),
+    Case("mandatory-version-without-revision", one("s.json",
+                                                   doc_with(("tracking.version", b'"9.0.0"'))),
+         ["publish", "{doc}"], "document.tracking.version: 6.1.16: '9.0.0' is not the latest"),
+    Case("mandatory-prohibited-category", one("s.json", doc_with(("category", b'"csaf_other"'))),
+         ["publish", "{doc}"], "document.category: 6.1.26: 'csaf_other' uses the reserved prefix"),
+    Case("mandatory-profile-needs-tree", one("s.json", doc_with(("category",
+                                                                 b'"csaf_security_advisory"'))),
+         ["publish", "{doc}"], "product_tree: 6.1.27.4"),
+    Case("new-version-not-later", one("v.json", doc_bytes(tracking_id="BASE-2024-0001",
+                                                          version="2.0.0")),
+         ["publish", "{doc}"], "not later than 2024-03-01T10:00:00Z"),
+    Case("check-refuses-alike", one("s.json", doc_top(vulnerabilities=[{"cve": "CVE-ABC"}])),
+         ["publish", "--check", "{doc}"], "vulnerabilities[0].cve: schema:"),
     # special files
     Case("directory-as-file", directory, ["publish", "{path}"], "Is a directory"),
     Case("device-as-file", device, ["publish", "{path}"], "not a regular file", FIFO_LIMIT),
@@ -501,10 +571,12 @@ def test_import_skips_symlink_loops_inside(tmp_path):
 
 
 def test_huge_valid_array_is_accepted_quickly(tmp_path):
-    """1,000,000 numbers in a member the rules do not look at, within the
-    16 MiB limit: a valid document, stored byte for byte, in reasonable time."""
+    """1,000,000 names in a member the publishing rules do not look at, within
+    the 16 MiB limit: a valid document (the schema and every mandatory test
+    pass over it), stored byte for byte, in reasonable time."""
     s = new_store(tmp_path)
-    data = doc_with(("notes", b'[{"category": "general", "text": "t", "x": ' + NUMBERS + b"}]"))
+    names = b"[" + b",".join([b'"n"'] * 1_000_000) + b"]"
+    data = doc_with(("acknowledgments", b'[{"names": ' + names + b"}]"))
     assert len(data) < 16 << 20
     doc = write_doc(tmp_path / "big.json", data)
     p = run_limited(["publish", doc], s)

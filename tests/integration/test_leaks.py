@@ -38,6 +38,7 @@ found are kept in REGRESSIONS below.
 """
 
 import collections
+import dataclasses
 import hashlib
 import json
 import os
@@ -58,7 +59,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from helpers import BIN
+from helpers import BIN, revision_history
 
 FUSERMOUNT = shutil.which("fusermount3")
 HAVE_FUSE = os.path.exists("/dev/fuse") and FUSERMOUNT is not None
@@ -716,7 +717,7 @@ def make_doc(tid, version, v: Version, now, seq):
     else:
         initial, current = min(initial, current), max(initial, current)
     d = {"document": {
-        "category": "csaf_security_advisory",
+        "category": "csaf_base",
         "csaf_version": "2.0",
         "lang": "en",
         "publisher": {"category": "coordinator", "name": "advisoryfs leak search",
@@ -726,8 +727,8 @@ def make_doc(tid, version, v: Version, now, seq):
             "id": tid, "status": v.status, "version": version,
             "initial_release_date": doc_time(initial, v.date_fmt),
             "current_release_date": doc_time(current, v.date_fmt),
-            "revision_history": [{"date": doc_time(current, v.date_fmt), "number": version,
-                                  "summary": f"Revision {seq}"}]}}}
+            "revision_history": revision_history(version, doc_time(initial, v.date_fmt),
+                                                 doc_time(current, v.date_fmt))}}}
     if v.label is not None:
         d["document"]["distribution"] = {"tlp": {"label": v.label,
                                                  "url": "https://www.first.org/tlp/"}}
@@ -824,9 +825,15 @@ def build(world: World, base: Path):
         job = []
         d = src / f"a{i}" if not adv.via_publish else base / "publish" / f"a{i}"
         d.mkdir(parents=True)
+        last_current = None
         for j, v in enumerate(adv.versions):
             version = f"{j + 1}.0.0"
             data, initial, current = make_doc(adv.tid, version, v, now, j)
+            # a newer version must carry a later current_release_date
+            if v.refuse is None and last_current is not None and current <= last_current:
+                v = dataclasses.replace(v, refuse="not later")
+            if v.refuse is None:
+                last_current = current
             f = d / f"v{j + 1}.json"
             f.write_bytes(data)
             sig = signature(adv.tid, version) if v.signature else None

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BIN, ROOT, demo_store
+from helpers import BIN, ROOT, demo_store, npm_ci
 
 FUSERMOUNT = shutil.which("fusermount3")
 VALIDATOR = ROOT / "tests" / "validator"
@@ -29,16 +29,6 @@ pytestmark = [
     pytest.mark.skipif(not (shutil.which("node") and shutil.which("npm")),
                        reason="no node or npm"),
 ]
-
-
-def npm_ci():
-    """node_modules from the lockfile, once."""
-    if (VALIDATOR / "node_modules" / "@secvisogram" / "csaf-validator-lib").is_dir():
-        return
-    p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                       cwd=VALIDATOR, capture_output=True, text=True, timeout=300)
-    if p.returncode != 0:
-        pytest.skip(f"npm ci failed (no registry?): {p.stderr.strip()[-300:]}")
 
 
 def validate(paths):

@@ -28,21 +28,30 @@ static int64_t T(const char *s)
 	return t;
 }
 
-/* A small valid CSAF document; caller frees. */
+/* A small valid CSAF document; caller frees.  Its revision history is what
+ * CSAF 2.0 section 6.1 accepts: every integer version before this one (at
+ * the initial date), then this one; version "0" is a draft (6.1.17). */
 static char *doc(const char *id, const char *version, const char *tlp, const char *initial,
 		 const char *current)
 {
-	char *s = NULL;
+	char *s = NULL, hist[4096] = "";
+	size_t o = 0;
+	int n = strchr(version, '.') ? 0 : atoi(version);
+	for (int k = 1; k < n && o + 100 < sizeof(hist); k++)
+		o += (size_t)snprintf(hist + o, sizeof(hist) - o,
+				      "{\"date\":\"%s\",\"number\":\"%d\",\"summary\":\"s\"},",
+				      initial, k);
 	if (asprintf(&s,
 		     "{\"document\":{\"category\":\"csaf_base\",\"csaf_version\":\"2.0\","
 		     "\"distribution\":{\"tlp\":{\"label\":\"%s\"}},"
 		     "\"publisher\":{\"category\":\"coordinator\",\"name\":\"t\","
 		     "\"namespace\":\"https://t.invalid\"},\"title\":\"t %s\","
-		     "\"tracking\":{\"id\":\"%s\",\"status\":\"final\",\"version\":\"%s\","
+		     "\"tracking\":{\"id\":\"%s\",\"status\":\"%s\",\"version\":\"%s\","
 		     "\"initial_release_date\":\"%s\",\"current_release_date\":\"%s\","
-		     "\"revision_history\":[{\"date\":\"%s\",\"number\":\"%s\","
+		     "\"revision_history\":[%s{\"date\":\"%s\",\"number\":\"%s\","
 		     "\"summary\":\"s\"}]}}}",
-		     tlp, id, id, version, initial, current, current, version) < 0)
+		     tlp, id, id, strcmp(version, "0") ? "final" : "draft", version, initial,
+		     current, hist, current, version) < 0)
 		abort();
 	return s;
 }
