@@ -461,6 +461,7 @@ static void https_print_conf(FILE *f, const struct https_conf *c)
 		"    disable_symlinks off;\n"
 		"    absolute_redirect off;\n"
 		"    server_tokens off;\n"
+		"    log_not_found off;\n"
 		"    charset utf-8;\n"
 		"    default_type application/octet-stream;\n"
 		"    types {\n"
