@@ -764,6 +764,7 @@ def test_nginx_map_follows_bindings(tmp_path, ca):
         ok("org", "cert", s, "--add", pem, store=store)
     (mapdir / ".new-leftover").mkdir(parents=True)
     (mapdir / ("0" * 40)).mkdir()
+    (mapdir / ("1" * 40)).symlink_to("/")  # not ours: taken away, not followed
     ok("provider", "nginx-map", "--mount", mnt, "--map-dir", mapdir, store=store)
     fps = {s: fingerprint(p, "sha1") for s, p in pems.items()}
     assert sorted(os.listdir(mapdir)) == sorted(["_public", *fps.values()])
