@@ -642,6 +642,13 @@ def test_https_conditional_get_fetches_the_new_version(site):
         assert new_hdr["etag"] != hdr["etag"]
         assert new_hdr["last-modified"] != hdr["last-modified"]
         assert a.get(doc + ".sha256")[2].split()[0].decode() == hashlib.sha256(new).hexdigest()
+    # the same with curl
+    status, _, body = st.get("acme", doc, headers=[f"If-None-Match: {hdr['etag']}"])
+    assert status == 200 and body == new
+    status, _, body = st.get("acme", doc, headers=[f"If-Modified-Since: {hdr['last-modified']}"])
+    assert status == 200 and body == new
+    status, new_hdr, _ = st.get("acme", doc)
+    assert st.get("acme", doc, headers=[f"If-None-Match: {new_hdr['etag']}"])[0] == 304
     a.close()
 
 
