@@ -73,7 +73,8 @@ static const char *const migrations[] = {
 	"  sig_size);",
 	/* 4: TLS client certificates bound to organisations (store_cert.c;
 	 * docs/HTTPS.md): one organisation per certificate, found by the
-	 * SHA-256 of its DER bytes, or by the SHA-1 nginx gives */
+	 * SHA-256 of its DER bytes, or by the SHA-1 nginx gives (IF NOT EXISTS:
+	 * a store rewound to an older user_version migrates again) */
 	"CREATE TABLE IF NOT EXISTS org_cert(sha256 BLOB PRIMARY KEY, sha1 BLOB NOT NULL UNIQUE,"
 	"  org_id INTEGER NOT NULL REFERENCES org(id), subject TEXT NOT NULL,"
 	"  not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, added INTEGER NOT NULL);"

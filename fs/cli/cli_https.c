@@ -96,10 +96,14 @@ static int is_fp_name(const char *s)
 	return n == 40;
 }
 
-/* Remove the directory name of dirfd and the links in it (no deeper). */
+/* Remove the directory name of dirfd and the links in it (no deeper); a
+ * name that is not a directory (nobody's but ours to put there) is
+ * unlinked. */
 static int https_rmdir(int dirfd, const char *name)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOTDIR || errno == ELOOP))
+		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	DIR *d = fdopendir(fd);
@@ -461,6 +465,7 @@ static void https_print_conf(FILE *f, const struct https_conf *c)
 		"    disable_symlinks off;\n"
 		"    absolute_redirect off;\n"
 		"    server_tokens off;\n"
+		"    log_not_found off;\n"
 		"    charset utf-8;\n"
 		"    default_type application/octet-stream;\n"
 		"    types {\n"

@@ -12,11 +12,14 @@ test, bound to the organisations by group as docs/HTTPS.md says).
 
 import datetime
 import hashlib
+import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 from pathlib import Path
@@ -473,7 +476,6 @@ def test_https_each_certificate_its_tree(site, tmp_path):
     assert {c for c, _ in got.values()} == {404}
     # directory listings (CSAF 2.0 requirement 14): the caller's own folders,
     # with exactly the names its view holds there, no redirect
-    import re
     for who in WHO:
         for d in ("", "amber/", "amber/2024/"):
             status, hdr, body = st.get(who, f"/{who}/{d}")
@@ -541,20 +543,33 @@ class KeepAlive:
     handshake per request."""
 
     def __init__(self, st, who):
-        import http.client
-        import ssl
         ctx = ssl.create_default_context(cafile=str(st.ca.pem))
         if who is not None:
             ctx.load_cert_chain(*map(str, st.certs[who]))
         ctx.check_hostname = False  # the certificate names HOST; we connect to 127.0.0.1
         self.conn = http.client.HTTPSConnection("127.0.0.1", st.port, context=ctx, timeout=10)
         self.host = f"{HOST}:{st.port}"
+        self.closed = 0   # connections nginx closed under us (allow_close)
 
-    def get(self, path, headers=None):
-        self.conn.request("GET", path, headers={"Host": self.host, **(headers or {})})
-        r = self.conn.getresponse()
-        body = r.read()
-        assert not r.will_close, "nginx closed the keep-alive connection"
+    def get(self, path, headers=None, allow_close=False):
+        """(status, headers, body).  nginx keeps the connection open (up to
+        its keepalive_requests), except (allow_close) when a revocation lands
+        between its open and its read of a file: the mount then fails the
+        read with EIO and nginx closes the connection before any byte of
+        the document; that is counted and the request made
+        again on a new connection."""
+        try:
+            self.conn.request("GET", path, headers={"Host": self.host, **(headers or {})})
+            r = self.conn.getresponse()
+            body = r.read()
+        except (http.client.RemoteDisconnected, ConnectionError, http.client.IncompleteRead):
+            if not allow_close:
+                raise
+            self.closed += 1
+            self.conn.close()
+            return self.get(path, headers)
+        if r.will_close:  # keepalive_requests (1000) reached: a new connection next
+            self.conn.close()
         return r.status, {k.lower(): v for k, v in r.getheaders()}, body
 
     def close(self):
@@ -565,7 +580,7 @@ def until_status(conn, path, want, timeout):
     """Seconds until GET path answers want on conn (None at the timeout)."""
     start = time.monotonic()
     while time.monotonic() - start < timeout + 1:
-        if conn.get(path)[0] == want:
+        if conn.get(path, allow_close=True)[0] == want:
             return time.monotonic() - start
         time.sleep(0.005)
     return None
@@ -600,6 +615,9 @@ def test_https_withdrawal_is_404_within_a_second(site):
     waited = until_status(conns[None], pub, 404, LIVE_LIMIT)
     assert waited is not None and waited < LIVE_LIMIT, waited
     assert st.get("acme", pub)[0] == 404
+    # a connection cut off by a revocation is the mount refusing the bytes
+    if any(c.closed for c in conns.values()):
+        assert "failed (5: Input/output error) while sending response" in st.nginx_log()
     for c in conns.values():
         c.close()
 
@@ -624,6 +642,13 @@ def test_https_conditional_get_fetches_the_new_version(site):
         assert new_hdr["etag"] != hdr["etag"]
         assert new_hdr["last-modified"] != hdr["last-modified"]
         assert a.get(doc + ".sha256")[2].split()[0].decode() == hashlib.sha256(new).hexdigest()
+    # the same with curl
+    status, _, body = st.get("acme", doc, headers=[f"If-None-Match: {hdr['etag']}"])
+    assert status == 200 and body == new
+    status, _, body = st.get("acme", doc, headers=[f"If-Modified-Since: {hdr['last-modified']}"])
+    assert status == 200 and body == new
+    status, new_hdr, _ = st.get("acme", doc)
+    assert st.get("acme", doc, headers=[f"If-None-Match: {new_hdr['etag']}"])[0] == 304
     a.close()
 
 
@@ -640,10 +665,9 @@ def test_https_certificate_changes_within_a_second(site):
     assert a.get(own)[0] == 200
     assert canonical(s) == f"{st.base}/public/provider-metadata.json"
     # unbound: acme's certificate gets the public tree at once
-    start = time.monotonic()
     ok("org", "cert", "acme", "--remove", st.certs["acme"][0], store=st.store)
     waited = until_status(a, own, 404, LIVE_LIMIT)
-    assert waited is not None and time.monotonic() - start < LIVE_LIMIT + 0.2, waited
+    assert waited is not None and waited < LIVE_LIMIT, waited
     assert canonical(a) == f"{st.base}/public/provider-metadata.json"
     assert a.get("/public/white/2024/t-2024-0001.json")[0] == 200
     # bound to another organisation: that tree and no other
@@ -747,6 +771,7 @@ def test_nginx_map_follows_bindings(tmp_path, ca):
         ok("org", "cert", s, "--add", pem, store=store)
     (mapdir / ".new-leftover").mkdir(parents=True)
     (mapdir / ("0" * 40)).mkdir()
+    (mapdir / ("1" * 40)).symlink_to("/")  # not ours: taken away, not followed
     ok("provider", "nginx-map", "--mount", mnt, "--map-dir", mapdir, store=store)
     fps = {s: fingerprint(p, "sha1") for s, p in pems.items()}
     assert sorted(os.listdir(mapdir)) == sorted(["_public", *fps.values()])
