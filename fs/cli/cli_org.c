@@ -178,7 +178,8 @@ static struct w_member *sorted_members(const struct world *w, const struct w_mem
 	struct w_member *c = malloc((n ? n : 1) * sizeof(*c));
 	if (!c)
 		return NULL;
-	memcpy(c, m, n * sizeof(*c));
+	if (n)
+		memcpy(c, m, n * sizeof(*c));
 	qsort_r(c, n, sizeof(*c), cmp_member_slug, (void *)w);
 	return c;
 }
@@ -301,10 +302,10 @@ int cli_org(struct cmd_ctx *ctx, int argc, char **argv)
 	if (argc < 2)
 		return cmd_usage_error("org", "missing subcommand (add, role, member, bind, list, import)");
 	const char *sub = argv[1];
-	if (!strcmp(sub, "import"))
-		return cli_org_import(ctx, argc - 1, argv + 1);
 	char cmdname[32];
 	snprintf(cmdname, sizeof(cmdname), "org %s", sub);
+	if (!strcmp(sub, "import"))
+		return cli_org_import(ctx, argc - 1, argv + 1);
 	if (strcmp(sub, "add") && strcmp(sub, "role") && strcmp(sub, "member") &&
 	    strcmp(sub, "bind") && strcmp(sub, "list"))
 		return cmd_usage_error("org", "unknown subcommand '%s'", sub);
