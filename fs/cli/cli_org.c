@@ -330,22 +330,24 @@ static int org_cert(struct store *st, const char *slug, const char *add, const c
 
 /* Memberships by the other organisation's slug: the table's order follows
  * row ids, which differ between stores holding the same organisations. */
-static const struct world *sort_world;
-static int cmp_member_slug(const void *a, const void *b)
+static int cmp_member_slug(const void *a, const void *b, void *arg)
 {
 	const struct w_member *x = a, *y = b;
-	return strcmp(sort_world->orgs[x->org].slug, sort_world->orgs[y->org].slug);
+	const struct world *w = arg;
+	return strcmp(w->orgs[x->org].slug, w->orgs[y->org].slug);
 }
 
+/* A copy of m[0..n) sorted by slug (the caller frees it), NULL when out
+ * of memory. */
 static struct w_member *sorted_members(const struct world *w, const struct w_member *m,
 				       uint32_t n)
 {
 	struct w_member *c = malloc((n ? n : 1) * sizeof(*c));
 	if (!c)
 		return NULL;
-	memcpy(c, m, n * sizeof(*c));
-	sort_world = w;
-	qsort(c, n, sizeof(*c), cmp_member_slug);
+	if (n)
+		memcpy(c, m, n * sizeof(*c));
+	qsort_r(c, n, sizeof(*c), cmp_member_slug, (void *)w);
 	return c;
 }
 
@@ -367,7 +369,8 @@ static int org_list(struct store *st, int json)
 		return 1;
 	}
 	cJSON *arr = json ? cJSON_CreateArray() : NULL;
-	for (uint32_t i = 1; i < w->norgs; i++) {
+	int oom = 0;
+	for (uint32_t i = 1; i < w->norgs && !oom; i++) {
 		const struct w_org *o = &w->orgs[i];
 		if (json) {
 			cJSON *jo = cJSON_CreateObject(), *js = cJSON_CreateArray(),
@@ -399,6 +402,7 @@ static int org_list(struct store *st, int json)
 			}
 			cJSON_AddItemToObject(jo, "roles", jr);
 			struct w_member *ms = sorted_members(w, o->members, o->nmembers);
+			oom |= !ms;
 			for (uint32_t k = 0; ms && k < o->nmembers; k++) {
 				cJSON *x = cJSON_CreateObject();
 				cJSON_AddStringToObject(x, "member", w->orgs[ms[k].org].slug);
@@ -427,6 +431,7 @@ static int org_list(struct store *st, int json)
 			printf("\n");
 		}
 		struct w_member *ms = sorted_members(w, o->member_of, o->nmember_of);
+		oom |= !ms;
 		for (uint32_t k = 0; ms && k < o->nmember_of; k++) {
 			printf("  member of %s ", w->orgs[ms[k].org].slug);
 			print_period(stdout, ms[k].from, ms[k].until);
@@ -435,17 +440,19 @@ static int org_list(struct store *st, int json)
 		free(ms);
 		cert_print(&certs, o->slug, NULL);
 	}
-	if (json) {
+	if (oom) {
+		cmd_err("org list: out of memory");
+	} else if (json) {
 		char *out = cJSON_Print(arr);
 		if (out)
 			printf("%s\n", out);
 		free(out);
-		cJSON_Delete(arr);
 	}
+	cJSON_Delete(arr);
 	world_free(w);
 	policy_free(p);
 	free(certs.v);
-	return 0;
+	return oom ? 1 : 0;
 }
 
 int cli_org(struct cmd_ctx *ctx, int argc, char **argv)
@@ -472,10 +479,10 @@ int cli_org(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error("org", "missing subcommand (add, role, member, bind, cert, list, "
 					       "import)");
 	const char *sub = argv[1];
-	if (!strcmp(sub, "import"))
-		return cli_org_import(ctx, argc - 1, argv + 1);
 	char cmdname[32];
 	snprintf(cmdname, sizeof(cmdname), "org %s", sub);
+	if (!strcmp(sub, "import"))
+		return cli_org_import(ctx, argc - 1, argv + 1);
 	if (strcmp(sub, "add") && strcmp(sub, "role") && strcmp(sub, "member") &&
 	    strcmp(sub, "bind") && strcmp(sub, "cert") && strcmp(sub, "list"))
 		return cmd_usage_error("org", "unknown subcommand '%s'", sub);

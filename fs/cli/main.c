@@ -37,7 +37,7 @@ static const struct command commands[] = {
 	{ "import", cli_import, "publish every document of a directory tree" },
 	{ "withdraw", cli_withdraw, "withdraw an advisory from every view" },
 	{ "share", cli_share, "record a special-case decision to share with one organisation" },
-	{ "policy", cli_policy, "load, check or show the sharing policy" },
+	{ "policy", cli_policy, "load (now or from a set date), check, show or list the policies" },
 	{ "visible", cli_visible, "list what a recipient's directory holds" },
 	{ "explain", cli_explain, "explain the decision for a recipient and an advisory" },
 	{ "recipients", cli_recipients, "who may receive an advisory, and why the others may not" },

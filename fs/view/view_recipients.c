@@ -58,7 +58,8 @@ int view_recipients(const struct policy *p, const struct world *w, uint32_t adv,
 		}
 		r.blocked[g].count++;
 	}
-	qsort(r.blocked, r.nblocked, sizeof(*r.blocked), cmp_blocked);
+	if (r.nblocked > 1)
+		qsort(r.blocked, r.nblocked, sizeof(*r.blocked), cmp_blocked);
 	*ret = r;
 	return 0;
 nomem:
