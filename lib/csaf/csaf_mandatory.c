@@ -161,15 +161,24 @@ static const char *const status_lists[] = { "first_affected", "first_fixed", "fi
 					    "last_affected", "recommended", "under_investigation" };
 
 /* Check every string of arr against the defined product ids. */
-static int refs_defined(struct csaf_mt *m, const cJSON *arr, const char *path)
+static int refs_defined(struct csaf_mt *m, const cJSON *arr, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The path (fmt) is formatted only for the message, not for every list. */
+static int refs_defined(struct csaf_mt *m, const cJSON *arr, const char *fmt, ...)
 {
 	const cJSON *c;
 	size_t i = 0;
-	char b[CSAF_QUOTE_BUF];
+	char b[CSAF_QUOTE_BUF], path[160];
+	va_list ap;
 	EACH(c, arr) {
-		if (cJSON_IsString(c) && !defined(m->pids, m->npids, c->valuestring))
-			return csaf_mt_fail(m, "6.1.1", "%s[%zu]: product id '%s' is referenced but not defined",
-				    path, i, q(b, c->valuestring));
+		if (cJSON_IsString(c) && !defined(m->pids, m->npids, c->valuestring)) {
+			va_start(ap, fmt);
+			vsnprintf(path, sizeof(path), fmt, ap);
+			va_end(ap);
+			return csaf_mt_fail(m, "6.1.1", "%s[%zu]: product id '%s' is referenced but "
+					    "not defined", path, i, q(b, c->valuestring));
+		}
 		i++;
 	}
 	return 1;
@@ -180,12 +189,13 @@ static int t_6_1_1(struct csaf_mt *m)
 {
 	const cJSON *c, *v;
 	size_t i = 0, j;
-	char p[160], b[CSAF_QUOTE_BUF];
+	char b[CSAF_QUOTE_BUF];
 	int r;
 	EACH(c, get(m->product_tree, "product_groups")) {
-		snprintf(p, sizeof(p), "product_tree.product_groups[%zu].product_ids", i++);
-		if ((r = refs_defined(m, get(c, "product_ids"), p)) != 1)
+		if ((r = refs_defined(m, get(c, "product_ids"),
+				      "product_tree.product_groups[%zu].product_ids", i)) != 1)
 			return r;
+		i++;
 	}
 	i = 0;
 	EACH(c, get(m->product_tree, "relationships")) {
@@ -207,18 +217,19 @@ static int t_6_1_1(struct csaf_mt *m)
 							{ "threats", "product_ids" },
 							{ "flags", "product_ids" } };
 		for (j = 0; j < sizeof(status_lists) / sizeof(*status_lists); j++) {
-			snprintf(p, sizeof(p), "vulnerabilities[%zu].product_status.%s", i,
-				 status_lists[j]);
-			if ((r = refs_defined(m, get(get(v, "product_status"), status_lists[j]), p)) != 1)
+			if ((r = refs_defined(m, get(get(v, "product_status"), status_lists[j]),
+					      "vulnerabilities[%zu].product_status.%s", i,
+					      status_lists[j])) != 1)
 				return r;
 		}
 		for (j = 0; j < 4; j++) {
 			size_t k = 0;
 			EACH(c, get(v, lists[j][0])) {
-				snprintf(p, sizeof(p), "vulnerabilities[%zu].%s[%zu].%s", i, lists[j][0],
-					 k++, lists[j][1]);
-				if ((r = refs_defined(m, get(c, lists[j][1]), p)) != 1)
+				if ((r = refs_defined(m, get(c, lists[j][1]),
+						      "vulnerabilities[%zu].%s[%zu].%s", i, lists[j][0], k,
+						      lists[j][1])) != 1)
 					return r;
+				k++;
 			}
 		}
 		i++;
