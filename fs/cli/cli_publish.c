@@ -327,10 +327,10 @@ int cli_publish(struct cmd_ctx *ctx, int argc, char **argv)
 		if (failed && argc - optind > 1)
 			cmd_err("publish: --check: %d of %d refused", failed, argc - optind);
 		else if (!failed)
-			printf("checked %d document%s: %s\n", argc - optind,
+			printf("checked %d document%s: %s %s\n", argc - optind,
 			       argc - optind == 1 ? "" : "s",
-			       same ? "they conform (some are already stored unchanged)"
-				    : "they conform and would be published");
+			       argc - optind == 1 ? "it conforms" : "they conform",
+			       same ? "(already stored unchanged)" : "and would be published");
 		store_close(st);
 		free(sig);
 		rc = failed ? 1 : 0;

@@ -16,9 +16,9 @@
  *
  * 6.1.8 is part of the schema (the CVSS schemas are embedded); 6.1.11 reads
  * the CWE catalogue embedded from tests/data/csaf/cwe.tsv.  Not
- * implemented: 6.1.9 and 6.1.10 (CVSS score computation and vector
- * consistency), 6.1.12 (language tags against the IANA registry), 6.1.13
- * (purl grammar beyond the schema's pattern).
+ * implemented: 6.1.9 (CVSS score computation), 6.1.12 (language tags
+ * against the IANA registry), 6.1.13 (purl grammar beyond the schema's
+ * pattern).
  *
  * Sections: context and ids; product tree tests; vulnerability tests;
  * revision history tests; profile tests; the entry point.
@@ -161,15 +161,24 @@ static const char *const status_lists[] = { "first_affected", "first_fixed", "fi
 					    "last_affected", "recommended", "under_investigation" };
 
 /* Check every string of arr against the defined product ids. */
-static int refs_defined(struct csaf_mt *m, const cJSON *arr, const char *path)
+static int refs_defined(struct csaf_mt *m, const cJSON *arr, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The path (fmt) is formatted only for the message, not for every list. */
+static int refs_defined(struct csaf_mt *m, const cJSON *arr, const char *fmt, ...)
 {
 	const cJSON *c;
 	size_t i = 0;
-	char b[CSAF_QUOTE_BUF];
+	char b[CSAF_QUOTE_BUF], path[160];
+	va_list ap;
 	EACH(c, arr) {
-		if (cJSON_IsString(c) && !defined(m->pids, m->npids, c->valuestring))
-			return csaf_mt_fail(m, "6.1.1", "%s[%zu]: product id '%s' is referenced but not defined",
-				    path, i, q(b, c->valuestring));
+		if (cJSON_IsString(c) && !defined(m->pids, m->npids, c->valuestring)) {
+			va_start(ap, fmt);
+			vsnprintf(path, sizeof(path), fmt, ap);
+			va_end(ap);
+			return csaf_mt_fail(m, "6.1.1", "%s[%zu]: product id '%s' is referenced but "
+					    "not defined", path, i, q(b, c->valuestring));
+		}
 		i++;
 	}
 	return 1;
@@ -180,12 +189,13 @@ static int t_6_1_1(struct csaf_mt *m)
 {
 	const cJSON *c, *v;
 	size_t i = 0, j;
-	char p[160], b[CSAF_QUOTE_BUF];
+	char b[CSAF_QUOTE_BUF];
 	int r;
 	EACH(c, get(m->product_tree, "product_groups")) {
-		snprintf(p, sizeof(p), "product_tree.product_groups[%zu].product_ids", i++);
-		if ((r = refs_defined(m, get(c, "product_ids"), p)) != 1)
+		if ((r = refs_defined(m, get(c, "product_ids"),
+				      "product_tree.product_groups[%zu].product_ids", i)) != 1)
 			return r;
+		i++;
 	}
 	i = 0;
 	EACH(c, get(m->product_tree, "relationships")) {
@@ -207,18 +217,19 @@ static int t_6_1_1(struct csaf_mt *m)
 							{ "threats", "product_ids" },
 							{ "flags", "product_ids" } };
 		for (j = 0; j < sizeof(status_lists) / sizeof(*status_lists); j++) {
-			snprintf(p, sizeof(p), "vulnerabilities[%zu].product_status.%s", i,
-				 status_lists[j]);
-			if ((r = refs_defined(m, get(get(v, "product_status"), status_lists[j]), p)) != 1)
+			if ((r = refs_defined(m, get(get(v, "product_status"), status_lists[j]),
+					      "vulnerabilities[%zu].product_status.%s", i,
+					      status_lists[j])) != 1)
 				return r;
 		}
 		for (j = 0; j < 4; j++) {
 			size_t k = 0;
 			EACH(c, get(v, lists[j][0])) {
-				snprintf(p, sizeof(p), "vulnerabilities[%zu].%s[%zu].%s", i, lists[j][0],
-					 k++, lists[j][1]);
-				if ((r = refs_defined(m, get(c, lists[j][1]), p)) != 1)
+				if ((r = refs_defined(m, get(c, lists[j][1]),
+						      "vulnerabilities[%zu].%s[%zu].%s", i, lists[j][0], k,
+						      lists[j][1])) != 1)
 					return r;
+				k++;
 			}
 		}
 		i++;
@@ -462,6 +473,148 @@ static int t_6_1_7(struct csaf_mt *m)
 					return r;
 				}
 			free(t);
+		}
+		i++;
+	}
+	return 1;
+}
+
+/* 6.1.10 Inconsistent CVSS: each metric of the vector string and its
+ * property agree.  The tables name each property, its abbreviation in the
+ * vector and its values with theirs (CVSS v3.0/v3.1 and v2.0 specifications,
+ * as the reference validator maps them). */
+struct cvss_metric {
+	const char *attr, *key;
+	const char *vals[16]; /* name, abbreviation, ..., NULL */
+};
+
+static const struct cvss_metric cvss3_metrics[] = {
+	{ "attackVector", "AV",
+	  { "NETWORK", "N", "ADJACENT_NETWORK", "A", "LOCAL", "L", "PHYSICAL", "P", NULL } },
+	{ "attackComplexity", "AC", { "HIGH", "H", "LOW", "L", NULL } },
+	{ "privilegesRequired", "PR", { "NONE", "N", "LOW", "L", "HIGH", "H", NULL } },
+	{ "userInteraction", "UI", { "NONE", "N", "REQUIRED", "R", NULL } },
+	{ "scope", "S", { "UNCHANGED", "U", "CHANGED", "C", NULL } },
+	{ "confidentialityImpact", "C", { "NONE", "N", "LOW", "L", "HIGH", "H", NULL } },
+	{ "integrityImpact", "I", { "NONE", "N", "LOW", "L", "HIGH", "H", NULL } },
+	{ "availabilityImpact", "A", { "NONE", "N", "LOW", "L", "HIGH", "H", NULL } },
+	{ "exploitCodeMaturity", "E",
+	  { "UNPROVEN", "U", "PROOF_OF_CONCEPT", "P", "FUNCTIONAL", "F", "HIGH", "H",
+	    "NOT_DEFINED", "X", NULL } },
+	{ "remediationLevel", "RL",
+	  { "OFFICIAL_FIX", "O", "TEMPORARY_FIX", "T", "WORKAROUND", "W", "UNAVAILABLE", "U",
+	    "NOT_DEFINED", "X", NULL } },
+	{ "reportConfidence", "RC",
+	  { "UNKNOWN", "U", "REASONABLE", "R", "CONFIRMED", "C", "NOT_DEFINED", "X", NULL } },
+	{ "confidentialityRequirement", "CR",
+	  { "LOW", "L", "MEDIUM", "M", "HIGH", "H", "NOT_DEFINED", "X", NULL } },
+	{ "integrityRequirement", "IR",
+	  { "LOW", "L", "MEDIUM", "M", "HIGH", "H", "NOT_DEFINED", "X", NULL } },
+	{ "availabilityRequirement", "AR",
+	  { "LOW", "L", "MEDIUM", "M", "HIGH", "H", "NOT_DEFINED", "X", NULL } },
+	{ "modifiedAttackVector", "MAV",
+	  { "NETWORK", "N", "ADJACENT_NETWORK", "A", "LOCAL", "L", "PHYSICAL", "P", "NOT_DEFINED",
+	    "X", NULL } },
+	{ "modifiedAttackComplexity", "MAC", { "HIGH", "H", "LOW", "L", "NOT_DEFINED", "X", NULL } },
+	{ "modifiedPrivilegesRequired", "MPR",
+	  { "HIGH", "H", "LOW", "L", "NONE", "N", "NOT_DEFINED", "X", NULL } },
+	{ "modifiedUserInteraction", "MUI", { "NONE", "N", "REQUIRED", "R", "NOT_DEFINED", "X", NULL } },
+	{ "modifiedScope", "MS", { "UNCHANGED", "U", "CHANGED", "C", "NOT_DEFINED", "X", NULL } },
+	{ "modifiedConfidentialityImpact", "MC",
+	  { "HIGH", "H", "LOW", "L", "NONE", "N", "NOT_DEFINED", "X", NULL } },
+	{ "modifiedIntegrityImpact", "MI",
+	  { "HIGH", "H", "LOW", "L", "NONE", "N", "NOT_DEFINED", "X", NULL } },
+	{ "modifiedAvailabilityImpact", "MA",
+	  { "HIGH", "H", "LOW", "L", "NONE", "N", "NOT_DEFINED", "X", NULL } },
+	{ NULL, NULL, { NULL } },
+};
+static const struct cvss_metric cvss2_metrics[] = {
+	{ "accessVector", "AV", { "NETWORK", "N", "ADJACENT_NETWORK", "A", "LOCAL", "L", NULL } },
+	{ "accessComplexity", "AC", { "HIGH", "H", "MEDIUM", "M", "LOW", "L", NULL } },
+	{ "authentication", "Au", { "MULTIPLE", "M", "SINGLE", "S", "NONE", "N", NULL } },
+	{ "confidentialityImpact", "C", { "NONE", "N", "PARTIAL", "P", "COMPLETE", "C", NULL } },
+	{ "integrityImpact", "I", { "NONE", "N", "PARTIAL", "P", "COMPLETE", "C", NULL } },
+	{ "availabilityImpact", "A", { "NONE", "N", "PARTIAL", "P", "COMPLETE", "C", NULL } },
+	{ "exploitability", "E",
+	  { "UNPROVEN", "U", "PROOF_OF_CONCEPT", "POC", "FUNCTIONAL", "F", "HIGH", "H",
+	    "NOT_DEFINED", "ND", NULL } },
+	{ "remediationLevel", "RL",
+	  { "OFFICIAL_FIX", "OF", "TEMPORARY_FIX", "TF", "WORKAROUND", "W", "UNAVAILABLE", "U",
+	    "NOT_DEFINED", "ND", NULL } },
+	{ "reportConfidence", "RC",
+	  { "UNCONFIRMED", "UC", "UNCORROBORATED", "UR", "CONFIRMED", "C", "NOT_DEFINED", "ND",
+	    NULL } },
+	{ "collateralDamagePotential", "CDP",
+	  { "NONE", "N", "LOW", "L", "LOW_MEDIUM", "LM", "MEDIUM_HIGH", "MH", "HIGH", "H",
+	    "NOT_DEFINED", "ND", NULL } },
+	{ "targetDistribution", "TD",
+	  { "NONE", "N", "LOW", "L", "MEDIUM", "M", "HIGH", "H", "NOT_DEFINED", "ND", NULL } },
+	{ "confidentialityRequirement", "CR",
+	  { "LOW", "L", "MEDIUM", "M", "HIGH", "H", "NOT_DEFINED", "ND", NULL } },
+	{ "integrityRequirement", "IR",
+	  { "LOW", "L", "MEDIUM", "M", "HIGH", "H", "NOT_DEFINED", "ND", NULL } },
+	{ "availabilityRequirement", "AR",
+	  { "LOW", "L", "MEDIUM", "M", "HIGH", "H", "NOT_DEFINED", "ND", NULL } },
+	{ NULL, NULL, { NULL } },
+};
+
+static int cvss_consistent(struct csaf_mt *m, const cJSON *cvss, const struct cvss_metric *map,
+			   int skip_first, size_t vi, size_t si, const char *which)
+{
+	const char *vec = str(cvss, "vectorString");
+	if (!vec)
+		return 1;
+	for (const char *p = vec; *p;) {
+		size_t n = strcspn(p, "/");
+		if (skip_first) {
+			skip_first = 0;
+		} else {
+			const char *colon = memchr(p, ':', n);
+			if (colon) {
+				size_t kl = (size_t)(colon - p), vl = strcspn(colon + 1, ":/");
+				for (const struct cvss_metric *e = map; e->attr; e++) {
+					if (strlen(e->key) != kl || strncmp(e->key, p, kl))
+						continue;
+					const char *have = str(cvss, e->attr), *want = NULL;
+					for (size_t k = 0; e->vals[k]; k += 2)
+						if (strlen(e->vals[k + 1]) == vl &&
+						    !strncmp(e->vals[k + 1], colon + 1, vl)) {
+							want = e->vals[k];
+							break;
+						}
+					if (have && want && strcmp(have, want))
+						return csaf_mt_fail(m, "6.1.10", "vulnerabilities[%zu]."
+								    "scores[%zu].%s.%s: '%s' is not the "
+								    "vector string's %.*s", vi, si, which,
+								    e->attr, have, (int)n, p);
+					break;
+				}
+			}
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 1;
+}
+
+static int t_6_1_10(struct csaf_mt *m)
+{
+	const cJSON *v, *s;
+	size_t i = 0;
+	int r;
+	EACH(v, m->vulns) {
+		size_t j = 0;
+		EACH(s, get(v, "scores")) {
+			const cJSON *v3 = get(s, "cvss_v3");
+			const char *ver = str(v3, "version");
+			if ((r = cvss_consistent(m, get(s, "cvss_v2"), cvss2_metrics, 0, i, j,
+						 "cvss_v2")) != 1)
+				return r;
+			if (ver && (!strcmp(ver, "3.1") || !strcmp(ver, "3.0")) &&
+			    (r = cvss_consistent(m, v3, cvss3_metrics, 1, i, j, "cvss_v3")) != 1)
+				return r;
+			j++;
 		}
 		i++;
 	}
@@ -784,7 +937,7 @@ int csaf_mandatory_check(const cJSON *root, char *err, size_t errlen)
 		goto out;
 	if ((r = t_6_1_1(&m)) != 1 || (r = t_6_1_2(&m)) != 1 || (r = t_6_1_3(&m)) != 1 ||
 	    (r = t_6_1_4_5(&m)) != 1 || (r = t_6_1_6(&m)) != 1 || (r = t_6_1_7(&m)) != 1 ||
-	    (r = t_6_1_11(&m)) != 1 ||
+	    (r = t_6_1_10(&m)) != 1 || (r = t_6_1_11(&m)) != 1 ||
 	    (r = csaf_mt_document(&m)) != 1 || (r = t_6_1_23(&m)) != 1 ||
 	    (r = t_6_1_24(&m)) != 1 || (r = t_6_1_25(&m)) != 1 ||
 	    (r = without_products(&m, "remediations", "6.1.29")) != 1 ||

@@ -6,7 +6,9 @@
  * untouched output struct.  On success the extracted fields keep the
  * promises of csaf.h that the store and the mount rely on: a file name
  * that is a safe single path component and agrees with csaf_filename(), a
- * valid version, TLP and status in range, release dates in order.
+ * valid version, TLP and status in range, release dates in order.  A
+ * document the rules accept also goes through the CSAF 2.0 schema and the
+ * mandatory tests (CSAF_CONFORM): the same promises, whatever they decide.
  */
 #include "fuzz.h"
 
@@ -57,6 +59,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_doc(&doc);
 		csaf_doc_release(&doc);
 		FZ_CHECK(doc.tracking_id == NULL && doc.version == NULL);
+		memset(err, 0, sizeof(err));
+		r = csaf_parse_opts((const char *)data, size, CSAF_CONFORM, &doc, err, sizeof(err));
+		if (r == 0) {
+			check_doc(&doc);
+			csaf_doc_release(&doc);
+		} else {
+			FZ_CHECK(r == -EINVAL || r == -ENOMEM);
+			FZ_CHECK(fz_one_line(err, sizeof(err)) && err[0] != '\0');
+		}
 		return 0;
 	}
 	FZ_CHECK(r == -EINVAL || r == -E2BIG || r == -ENOMEM);

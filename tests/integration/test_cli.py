@@ -286,7 +286,7 @@ def test_publish_check_validates_only(tmp_path):
     bad = write_doc(tmp_path / "bad.json", d)
     before = dump(s)
     p = ok("publish", "--check", good, store=s)
-    assert p.stdout.startswith("checked 1 document: they conform"), p.stdout
+    assert p.stdout == "checked 1 document: it conforms and would be published\n", p.stdout
     assert dump(s) == before
     p = run("publish", "--check", bad, store=s)
     q = run("publish", bad, store=s)

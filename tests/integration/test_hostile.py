@@ -440,6 +440,13 @@ CASES = [
          "truncated JSON"),
     Case("import-nul-byte", import_dir({"x.json": title_bytes(b"\x00")}), ["import", "{dir}"],
          "NUL byte"),
+    Case("import-schema-invalid",
+         import_dir({"x.json": doc_top(vulnerabilities=[{"cve": "CVE-ABC"}])}),
+         ["import", "{dir}"], "vulnerabilities[0].cve: schema: does not match the pattern"),
+    Case("import-mandatory-invalid", import_dir({"x.json": doc_top(product_tree={
+        "full_product_names": [{"name": "A", "product_id": "P1"},
+                               {"name": "B", "product_id": "P1"}]})}),
+         ["import", "{dir}"], "6.1.2: product id 'P1' is defined more than once"),
 ]
 
 
