@@ -478,7 +478,7 @@ int cli_org(struct cmd_ctx *ctx, int argc, char **argv)
 	if (argc < 2)
 		return cmd_usage_error("org", "missing subcommand (add, role, member, bind, cert, list, "
 					       "import)");
-	const char *sub = argv[1];
+	const char *sub = argv[1] ? argv[1] : ""; /* argc >= 2: never NULL; GCC cannot tell */
 	char cmdname[32];
 	snprintf(cmdname, sizeof(cmdname), "org %s", sub);
 	if (!strcmp(sub, "import"))
