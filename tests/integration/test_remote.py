@@ -96,14 +96,21 @@ class World:
         return mnt
 
     def close(self):
+        """Unmount everything; the remote mounts' daemons must exit 0 without a
+        sanitizer's report."""
+        bad = []
         for m in self.mounts:
             try:
-                m.unmount(check=False)
-            except AssertionError:
-                pass
+                rc = m.unmount(check=False)
+                err = m.errpath.read_text()
+                if rc != 0 or "Sanitizer" in err or "runtime error" in err:
+                    bad.append(f"{m.mnt}: exit {rc}: {err[-3000:]}")
+            except AssertionError as e:
+                bad.append(str(e))
         for mnt in getattr(self, "locals", []):
             subprocess.run(["fusermount3", "-u", str(mnt)], capture_output=True)
         self.sshd.close()
+        return bad
 
 
 @pytest.fixture
@@ -112,8 +119,9 @@ def world():
     d.mkdir()
     w = World(d)
     yield w
-    w.close()
+    bad = w.close()
     shutil.rmtree(d, ignore_errors=True)
+    assert not bad, bad
 
 
 def snapshot(root):
