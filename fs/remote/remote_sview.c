@@ -5,10 +5,14 @@
  * hash of its path, stable across connections) and extended attributes;
  * documents, signatures and the larger generated files with the SHA-256
  * of their bytes, the hash files and other small generated files with the
- * bytes themselves.  What does not change between snapshots is kept: the
- * SHA-256 of each signature (read once per process) and each document's
- * user.advisoryfs.dist (until the policy changes).  sv_encode() compares
- * two snapshots' sorted lists in one merge.
+ * bytes themselves.  What a version contributes does not change between
+ * snapshots and is kept for the life of the process (struct sv_vdoc, by
+ * version id): its entries with their paths, st_ino and hash lines, the
+ * SHA-256 of its .asc (read once), and its attributes while the policy and
+ * the determining rules stay the same; so a reload copies those entries
+ * and costs a view build.  A withdrawal or a share patches the world
+ * instead of loading it (sv_snap_patch(), the local mount's snap_patch()).
+ * sv_encode() compares two snapshots' sorted lists in one merge.
  *
  * Sections: logging and maps, the entries of a view, snapshots, frames.
  */
