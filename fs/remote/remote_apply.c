@@ -114,7 +114,9 @@ static void rm_apply(struct rm *rm, struct rm_frame *f)
 	struct rt_tree *o = rm_tree(rm), *nw = NULL;
 	char why[256];
 	size_t nn = 0;
+	int64_t t0 = rm_ms();
 	int r = rt_build(f->first ? NULL : o, &f->m, &nw, why, sizeof(why));
+	int64_t t1 = rm_ms();
 
 	if (r) {
 		rm_log(rm, LOG_ERR, "%s: a change that cannot be applied (%s): reconnecting",
@@ -139,26 +141,59 @@ static void rm_apply(struct rm *rm, struct rm_frame *f)
 		rm->dropped = 0;
 		pthread_mutex_unlock(&rm->state_lock);
 	}
+	/* a PATCH names what changed: only nodes at those paths or their
+	 * directories are compared (a TREE: every node) */
+	struct rp_intern only = { 0 };
+	int filter = !f->first;
+	for (uint32_t i = 0; filter && i < f->m.nremoved + f->m.nents; i++) {
+		const struct rp_str *p = i < f->m.nremoved ? &f->m.removed[i]
+							     : &f->m.ents[i - f->m.nremoved].path;
+		if (rp_intern(&only, p->p, p->len) < 0 ||
+		    (p->len && rp_intern(&only, p->p, (uint32_t)rp_parent_len(p->p, p->len)) < 0))
+			filter = 0;
+	}
 	/* bytes of files that went or changed leave the cache */
-	for (uint32_t i = 0, j = 0; i < o->n; i++) {
-		const struct rt_ent *e = &o->ents[i];
-		if (e->kind != RP_FILE)
-			continue;
-		int64_t k = rt_find(nw, e->path, e->pathlen);
-		if (k < 0 || memcmp(nw->ents[k].sha256, e->sha256, 32) != 0)
-			rm_cache_drop(rm, e->sha256);
-		(void)j;
+	if (filter) {
+		for (uint32_t k = 0; k < only.n; k++) {
+			int64_t i = rt_find(o, only.strs[k].p, only.strs[k].len);
+			if (i < 0 || o->ents[i].kind != RP_FILE)
+				continue;
+			int64_t j = rt_find(nw, only.strs[k].p, only.strs[k].len);
+			if (j < 0 || memcmp(nw->ents[j].sha256, o->ents[i].sha256, 32) != 0)
+				rm_cache_drop(rm, o->ents[i].sha256);
+		}
+	} else {
+		for (uint32_t i = 0; i < o->n; i++) {
+			const struct rt_ent *e = &o->ents[i];
+			if (e->kind != RP_FILE)
+				continue;
+			int64_t k = rt_find(nw, e->path, e->pathlen);
+			if (k < 0 || memcmp(nw->ents[k].sha256, e->sha256, 32) != 0)
+				rm_cache_drop(rm, e->sha256);
+		}
 	}
 	struct rm_node **nodes = rm_pin_all(rm, &nn);
 	if (nodes) {
-		qsort(nodes, nn, sizeof(*nodes), rm_node_cmp);
-		rm_notify(rm, o, nw, nodes, nn);
+		/* the nodes in question, deepest first */
+		size_t nsel = 0;
+		for (size_t k = 0; k < nn; k++) {
+			struct rm_node *x = nodes[k];
+			if (!filter || rp_intern_find(&only, x->path, (uint32_t)x->pathlen) >= 0) {
+				nodes[k] = nodes[nsel];
+				nodes[nsel++] = x;
+			}
+		}
+		qsort(nodes, nsel, sizeof(*nodes), rm_node_cmp);
+		rm_notify(rm, o, nw, nodes, nsel);
 		rm_unpin_all(rm, nodes, nn);
 	} else {
 		rm_log(rm, LOG_ERR, "out of memory: cached names may be stale");
 	}
-	rm_log(rm, LOG_DEBUG, "generation %llu: %u entries, %zu nodes",
-	       (unsigned long long)nw->gen, nw->n, nn);
+	rp_intern_free(&only);
+	rm_log(rm, rm->timing ? LOG_NOTICE : LOG_DEBUG,
+	       "generation %llu: %u entries, %zu nodes; build %lld ms, notify %lld ms",
+	       (unsigned long long)nw->gen, nw->n, nn, (long long)(t1 - t0),
+	       (long long)(rm_ms() - t1));
 	rt_put(o);
 }
 

@@ -109,7 +109,7 @@ static int rl_spawn(struct rl_link *l, char *err, size_t errlen)
 		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(er[1], 2) < 0)
 			_exit(127);
 		execvp(l->argv[0], l->argv);
-		dprintf(2, "cannot run '%s': %s\n", l->argv[0], strerror(errno));
+		dprintf(2, "advisoryfs-exec: cannot run '%s': %s\n", l->argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(in[0]);
@@ -330,6 +330,8 @@ static void rl_why(struct rl_link *l, int status, const char *what, char *err, s
 	pthread_mutex_unlock(&l->lock);
 	if (what) {
 		snprintf(err, errlen, "%s: %s", l->host, what);
+	} else if (!strncmp(said, "advisoryfs-exec: ", 17)) {
+		snprintf(err, errlen, "%s (ssh_command)", said + 17);
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 255) {
 		snprintf(err, errlen, "ssh to %s failed%s%s", l->host, *said ? ": " : "", said);
 	} else {

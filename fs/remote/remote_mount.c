@@ -809,6 +809,7 @@ static int rm_run(int argc, char **argv, const char *fstab_host)
 	rm->uid = getuid();
 	rm->gid = getgid();
 	rm->debug = c.debug;
+	rm->timing = getenv("ADVISORYFS_REMOTE_TIMING") != NULL;
 	if (rl_init(&rm->link, o.ssh_command, o.remote, &rm_link_ops, rm)) {
 		rc = cmd_usage_error("mount", "bad ssh_command");
 		goto out;

@@ -55,6 +55,7 @@ struct rm {
 	uid_t uid;
 	gid_t gid;
 	int debug;
+	int timing;                 /* $ADVISORYFS_REMOTE_TIMING: how long applying takes */
 	struct rm_node *root;
 	struct rl_link link;
 

@@ -564,6 +564,19 @@ int64_t rp_intern(struct rp_intern *in, const char *p, uint32_t len)
 	return in->n++;
 }
 
+int64_t rp_intern_find(const struct rp_intern *in, const char *p, uint32_t len)
+{
+	if (!in->nslots)
+		return -1;
+	size_t k = (size_t)rp_hash(p, len) & (in->nslots - 1);
+	for (; in->slots[k]; k = (k + 1) & (in->nslots - 1)) {
+		const struct rp_str *s = &in->strs[in->slots[k] - 1];
+		if (s->len == len && (len == 0 || memcmp(s->p, p, len) == 0))
+			return in->slots[k] - 1;
+	}
+	return -1;
+}
+
 void rp_intern_free(struct rp_intern *in)
 {
 	free(in->strs);

@@ -186,6 +186,8 @@ struct rp_intern {
 };
 /* The index of (p, len), added when new; -ENOMEM. */
 int64_t rp_intern(struct rp_intern *in, const char *p, uint32_t len);
+/* The index of (p, len), or -1. */
+int64_t rp_intern_find(const struct rp_intern *in, const char *p, uint32_t len);
 void rp_intern_free(struct rp_intern *in);
 
 #endif

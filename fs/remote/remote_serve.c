@@ -353,12 +353,20 @@ static int sv_reload(struct sv *sv)
 	struct rp_buf b = { 0 };
 	int empty = 0, r;
 
-	r = sv_snap_load(&sv->c, old->gen + 1, &nw);
+	int64_t t0 = sv_ms();
+	/* a withdrawal or a share patches the world; anything else loads it */
+	r = sv_snap_patch(&sv->c, old, old->gen + 1, &nw);
+	if (r)
+		r = sv_snap_load(&sv->c, old->gen + 1, &nw);
 	if (r) {
 		sv_snap_put(old);
 		return r;
 	}
+	int64_t t1 = sv_ms();
 	r = sv_encode(old, nw, &b, &empty);
+	if (getenv("ADVISORYFS_SERVE_TIMING"))
+		sv_log("reload: load %lld ms, encode %lld ms, %zu entries, %zu bytes",
+		       (long long)(t1 - t0), (long long)(sv_ms() - t1), nw->n, b.len);
 	/* swap first: a request for what the change removed is refused from now on */
 	pthread_mutex_lock(&sv->snap_lock);
 	sv->snap = nw;
@@ -553,9 +561,7 @@ static void sv_free(struct sv *sv)
 	store_close(sv->st);
 	store_close(sv->c.watch_st);
 	sv_map_free(&sv->disclosed);
-	sv_map_free(&sv->c.sigs);
-	sv_map_free(&sv->c.dists);
-	explicit_bzero(sv->c.inokey, sizeof(sv->c.inokey));
+	sv_cache_free(&sv->c);
 	pthread_mutex_destroy(&sv->out_lock);
 	pthread_mutex_destroy(&sv->snap_lock);
 }

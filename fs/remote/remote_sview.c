@@ -5,10 +5,14 @@
  * hash of its path, stable across connections) and extended attributes;
  * documents, signatures and the larger generated files with the SHA-256
  * of their bytes, the hash files and other small generated files with the
- * bytes themselves.  What does not change between snapshots is kept: the
- * SHA-256 of each signature (read once per process) and each document's
- * user.advisoryfs.dist (until the policy changes).  sv_encode() compares
- * two snapshots' sorted lists in one merge.
+ * bytes themselves.  What a version contributes does not change between
+ * snapshots and is kept for the life of the process (struct sv_vdoc, by
+ * version id): its entries with their paths, st_ino and hash lines, the
+ * SHA-256 of its .asc (read once), and its attributes while the policy and
+ * the determining rules stay the same; so a reload copies those entries
+ * and costs a view build.  A withdrawal or a share patches the world
+ * instead of loading it (sv_snap_patch(), the local mount's snap_patch()).
+ * sv_encode() compares two snapshots' sorted lists in one merge.
  *
  * Sections: logging and maps, the entries of a view, snapshots, frames.
  */
@@ -22,6 +26,7 @@
 
 #include "digest.h"
 #include "store.h"
+#include "world_build.h"
 
 static const char sv_xa_rules[] = "user.advisoryfs.rules";
 static const char sv_xa_basis[] = "user.advisoryfs.basis";
@@ -72,6 +77,13 @@ struct sv_map_slot *sv_map_find(struct sv_map *m, int64_t key, int add)
 	return &m->slots[k];
 }
 
+void sv_cache_free(struct sv_cache *c)
+{
+	sv_map_free(&c->docs);
+	au_arena_free(&c->keep);
+	explicit_bzero(c->inokey, sizeof(c->inokey));
+}
+
 void sv_map_free(struct sv_map *m)
 {
 	for (size_t i = 0; i < m->cap; i++)
@@ -111,31 +123,15 @@ struct sv_build {
 	char path[RP_PATH_MAX + 1];
 };
 
-/* A new entry at path (parent path, '/', name; or name at the top). */
-static struct sv_ent *sv_add(struct sv_build *b, const char *parent, const char *name,
-			     size_t namelen, uint8_t kind, int64_t mtime)
+/* Fill *e as the entry at path (parent path, '/', name; or name at the
+ * top), its path in arena a.  0 or -1. */
+static int sv_fill(struct sv_cache *sv, struct au_arena *a, struct sv_ent *e, const char *parent,
+		   const char *name, size_t namelen, uint8_t kind, int64_t mtime)
 {
-	struct sv_snap *s = b->s;
 	size_t pl = parent ? strlen(parent) : 0, n = pl ? pl + 1 + namelen : namelen;
-	if (b->failed)
-		return NULL;
-	if (n > RP_PATH_MAX) {
-		b->failed = 1;
-		return NULL;
-	}
-	if (s->n == b->cap) {
-		struct sv_ent *ne = au_grow(s->ents, &b->cap, s->n + 1, sizeof(*ne), 1024);
-		if (!ne) {
-			b->failed = 1;
-			return NULL;
-		}
-		s->ents = ne;
-	}
-	char *p = au_arena_alloc(&s->arena, n + 1);
-	if (!p) {
-		b->failed = 1;
-		return NULL;
-	}
+	char *p;
+	if (n > RP_PATH_MAX || !(p = au_arena_alloc(a, n + 1)))
+		return -1;
 	if (pl) {
 		memcpy(p, parent, pl);
 		p[pl] = '/';
@@ -144,14 +140,45 @@ static struct sv_ent *sv_add(struct sv_build *b, const char *parent, const char 
 		memcpy(p, name, namelen);
 	}
 	p[n] = 0;
-	struct sv_ent *e = &s->ents[s->n++];
 	memset(e, 0, sizeof(*e));
 	e->path = p;
 	e->pathlen = (uint16_t)n;
 	e->kind = kind;
 	e->src = kind == RP_DIR ? SV_DIRECTORY : SV_GENERATED;
 	e->mtime = mtime;
-	e->ino = sv_ino(b->sv, p, n);
+	e->ino = sv_ino(sv, p, n);
+	return 0;
+}
+
+/* Room for n more entries in the snapshot: a pointer to the first. */
+static struct sv_ent *sv_room(struct sv_build *b, size_t n)
+{
+	struct sv_snap *s = b->s;
+	if (b->failed)
+		return NULL;
+	if (s->n + n > b->cap) {
+		struct sv_ent *ne = au_grow(s->ents, &b->cap, s->n + n, sizeof(*ne), 1024);
+		if (!ne) {
+			b->failed = 1;
+			return NULL;
+		}
+		s->ents = ne;
+	}
+	return &s->ents[s->n];
+}
+
+/* A new entry of the snapshot (its path in the snapshot's arena). */
+static struct sv_ent *sv_add(struct sv_build *b, const char *parent, const char *name,
+			     size_t namelen, uint8_t kind, int64_t mtime)
+{
+	struct sv_ent *e = sv_room(b, 1);
+	if (!e)
+		return NULL;
+	if (sv_fill(b->sv, &b->s->arena, e, parent, name, namelen, kind, mtime)) {
+		b->failed = 1;
+		return NULL;
+	}
+	b->s->n++;
 	return e;
 }
 
@@ -170,15 +197,16 @@ static void sv_generated(struct sv_build *b, const char *parent, const char *nam
 		b->failed = 1;
 }
 
-/* The ids (or, with basis, the legal bases) of the determining rules. */
-static struct rp_str sv_rules(struct sv_build *b, const struct pol_decision *d, int basis)
+/* The ids (or, with basis, the legal bases) of the determining rules, in
+ * arena a. */
+static struct rp_str sv_rules(const struct policy *p, struct au_arena *a,
+			      const struct pol_decision *d, int basis, int *failed)
 {
 	const char *sep = basis ? "; " : ",";
 	size_t len = 0;
 	char buf[8192];
 	for (int k = 0; k < d->nrules; k++) {
-		const char *v = basis ? policy_rule_basis(b->s->p, d->rules[k])
-				      : policy_rule_id(b->s->p, d->rules[k]);
+		const char *v = basis ? policy_rule_basis(p, d->rules[k]) : policy_rule_id(p, d->rules[k]);
 		if (!v)
 			continue;
 		size_t vl = strlen(v), sl = len ? strlen(sep) : 0;
@@ -188,117 +216,140 @@ static struct rp_str sv_rules(struct sv_build *b, const struct pol_decision *d, 
 		memcpy(buf + len + sl, v, vl);
 		len += sl + vl;
 	}
-	char *p = au_arena_strndup(&b->s->arena, buf, len);
-	if (!p)
-		b->failed = 1;
-	return (struct rp_str){ p ? p : "", (uint32_t)len };
-}
-
-/* user.advisoryfs.dist of a document (view_dist_json(), kept per version
- * for as long as the policy is the same). */
-static struct rp_str sv_dist(struct sv_build *b, uint32_t doc, int64_t version_id)
-{
-	struct sv_cache *sv = b->sv;
-	struct sv_map_slot *m = sv_map_find(&sv->dists, version_id, 0);
-	if (!m || !m->str) {
-		char *j = NULL;
-		size_t len = 0;
-		if (view_dist_json(b->s->v, b->s->p, doc, &j, &len) ||
-		    !(m = sv_map_find(&sv->dists, version_id, 1))) {
-			free(j);
-			b->failed = 1;
-			return (struct rp_str){ "", 0 };
-		}
-		free(m->str);
-		m->str = j;
-		m->len = len;
-	}
-	return (struct rp_str){ m->str, (uint32_t)m->len };
-}
-
-/* The SHA-256 of a version's .asc, read once per process. */
-static int sv_sig_sha(struct sv_cache *sv, int64_t version_id, int64_t size, unsigned char ret[32])
-{
-	struct sv_map_slot *m = sv_map_find(&sv->sigs, version_id, 0);
-	if (!m) {
-		char *bytes = NULL;
-		size_t len = 0;
-		int r = store_version_bytes(sv->watch_st, version_id, 1, &bytes, &len);
-		if (!r && (size_t)size != len)
-			r = -EIO;
-		if (!r && !(m = sv_map_find(&sv->sigs, version_id, 1)))
-			r = -ENOMEM;
-		if (!r && digest_sha256(bytes, len, m->sha))
-			r = -EIO;
-		free(bytes);
-		if (r) {
-			if (m)
-				memset(m->sha, 0, sizeof(m->sha));
-			return r;
-		}
-	}
-	memcpy(ret, m->sha, 32);
-	return 0;
+	char *c = au_arena_strndup(a, buf, len);
+	if (!c)
+		*failed = 1;
+	return (struct rp_str){ c ? c : "", (uint32_t)len };
 }
 
 static const char *const sv_suffix[VIEW_NKINDS] = {
 	[VIEW_JSON] = "", [VIEW_SHA256] = ".sha256", [VIEW_SHA512] = ".sha512", [VIEW_ASC] = ".asc",
 };
 
-/* The files of one document, in path order: .json, .asc, .sha256, .sha512. */
-static void sv_doc(struct sv_build *b, const char *yeardir, uint32_t doc)
+/*
+ * What a version contributes to every snapshot that holds it in the same
+ * folder: its entries (paths, st_ino, the hash lines, the SHA-256 of its
+ * .asc, read once) and, while the policy and the determining rules stay the
+ * same, its attributes.  Kept for the life of the process (sv->keep), so
+ * that a snapshot's entries may point into it and a reload copies them.
+ */
+struct sv_vdoc {
+	uint8_t dir, n;
+	uint16_t year;
+	int64_t policy_id;          /* the attributes are this policy's ... */
+	struct pol_decision dec;    /* ... for these rules */
+	struct rp_str xv[3];        /* rules, basis, dist */
+	struct sv_ent ents[VIEW_NKINDS];
+};
+
+/* The entries of version a in folder yeardir (into sv->keep). */
+static int sv_vdoc_make(struct sv_cache *sv, const struct view *v, uint32_t doc,
+			const char *yeardir, struct sv_vdoc *vd)
 {
-	const struct view *v = b->s->v;
 	const struct w_adv *a = &v->w->advs[v->docs[doc].adv];
 	static const int order[] = { VIEW_JSON, VIEW_ASC, VIEW_SHA256, VIEW_SHA512 };
 	char name[RP_NAME_MAX + 1];
 
+	vd->dir = v->docs[doc].dir;
+	vd->year = v->docs[doc].year;
+	vd->policy_id = -1;
+	vd->n = 0;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		int k = order[i];
 		if (k == VIEW_ASC && !a->has_signature)
 			continue;
 		int n = snprintf(name, sizeof(name), "%s%s", a->filename, sv_suffix[k]);
-		if (n < 0 || (size_t)n >= sizeof(name)) {
-			b->failed = 1;
-			return;
-		}
-		struct sv_ent *e = sv_add(b, yeardir, name, (size_t)n, RP_FILE, a->current_release);
-		if (!e)
-			return;
+		struct sv_ent *e = &vd->ents[vd->n];
+		if (n < 0 || (size_t)n >= sizeof(name) ||
+		    sv_fill(sv, &sv->keep, e, yeardir, name, (size_t)n, RP_FILE, a->current_release))
+			return -ENOMEM;
 		e->size = (uint64_t)view_file_size(v, doc, k);
 		e->version_id = a->version_id;
-		e->doc = doc;
 		if (k == VIEW_JSON) {
 			e->src = SV_DOC;
 			if (a->sha256)
 				memcpy(e->sha256, a->sha256, 32);
 			e->nx = 3;
 			e->xn[0] = (struct rp_str){ sv_xa_rules, sizeof(sv_xa_rules) - 1 };
-			e->xv[0] = sv_rules(b, &v->docs[doc].dec, 0);
 			e->xn[1] = (struct rp_str){ sv_xa_basis, sizeof(sv_xa_basis) - 1 };
-			e->xv[1] = sv_rules(b, &v->docs[doc].dec, 1);
 			e->xn[2] = (struct rp_str){ sv_xa_dist, sizeof(sv_xa_dist) - 1 };
-			e->xv[2] = sv_dist(b, doc, a->version_id);
 		} else if (k == VIEW_ASC) {
-			e->src = SV_ASC;
-			if (sv_sig_sha(b->sv, a->version_id, a->sig_size, e->sha256)) {
+			char *bytes = NULL;
+			size_t len = 0;
+			int r = store_version_bytes(sv->watch_st, a->version_id, 1, &bytes, &len);
+			if (!r && (len != (size_t)a->sig_size || digest_sha256(bytes, len, e->sha256)))
+				r = -EIO;
+			free(bytes);
+			if (r) {
 				sv_log("cannot read the signature of '%s' %s: %s", a->tracking_id,
-				       a->version, store_errmsg(b->sv->watch_st));
-				b->failed = 1;
+				       a->version, store_errmsg(sv->watch_st));
+				return r;
 			}
+			e->src = SV_ASC;
 		} else {
 			char line[256];
 			size_t len = view_hash_line(v, doc, k, line, sizeof(line));
-			char *c = au_arena_strndup(&b->s->arena, line, len);
-			if (!c) {
-				b->failed = 1;
-				return;
-			}
+			char *c = au_arena_strndup(&sv->keep, line, len);
+			if (!c)
+				return -ENOMEM;
 			e->kind = RP_INLINE;
 			e->data = c;
 			e->size = len;
 		}
+		vd->n++;
 	}
+	return 0;
+}
+
+/* The files of one document, in path order: .json, .asc, .sha256, .sha512. */
+static void sv_doc(struct sv_build *b, const char *yeardir, uint32_t doc)
+{
+	struct sv_cache *sv = b->sv;
+	struct sv_snap *s = b->s;
+	const struct view *v = s->v;
+	const struct view_doc *d = &v->docs[doc];
+	const struct w_adv *a = &v->w->advs[d->adv];
+	struct sv_map_slot *m = sv_map_find(&sv->docs, a->version_id, 0);
+	struct sv_vdoc *vd = m ? m->ptr : NULL;
+
+	if (b->failed)
+		return;
+	if (!vd || vd->dir != d->dir || vd->year != d->year) {
+		/* new, or in another folder now: made again (the old one stays
+		 * in sv->keep for the snapshots that point into it) */
+		if (!(vd = au_arena_alloc(&sv->keep, sizeof(*vd))) ||
+		    sv_vdoc_make(sv, v, doc, yeardir, vd) ||
+		    !(m = sv_map_find(&sv->docs, a->version_id, 1))) {
+			b->failed = 1;
+			return;
+		}
+		m->ptr = vd;
+	}
+	if (vd->policy_id != s->policy_id || vd->dec.nrules != d->dec.nrules ||
+	    memcmp(vd->dec.rules, d->dec.rules, d->dec.nrules * sizeof(d->dec.rules[0])) != 0) {
+		char *j = NULL, *c;
+		size_t len = 0;
+		vd->xv[0] = sv_rules(s->p, &sv->keep, &d->dec, 0, &b->failed);
+		vd->xv[1] = sv_rules(s->p, &sv->keep, &d->dec, 1, &b->failed);
+		if (view_dist_json(v, s->p, doc, &j, &len) || !(c = au_arena_strndup(&sv->keep, j, len))) {
+			free(j);
+			b->failed = 1;
+			return;
+		}
+		free(j);
+		vd->xv[2] = (struct rp_str){ c, (uint32_t)len };
+		vd->policy_id = s->policy_id;
+		vd->dec = d->dec;
+	}
+	struct sv_ent *e = sv_room(b, vd->n);
+	if (!e)
+		return;
+	memcpy(e, vd->ents, vd->n * sizeof(*e));
+	for (unsigned k = 0; k < 3; k++)
+		e[0].xv[k] = vd->xv[k];
+	for (unsigned k = 0; k < vd->n; k++)
+		e[k].doc = doc;
+	s->n += vd->n;
 }
 
 static int sv_ent_cmp(const void *x, const void *y)
@@ -314,6 +365,10 @@ static int sv_entries(struct sv_cache *sv, struct sv_snap *s)
 	const struct view *v = s->v;
 	int dirs[VIEW_NDIRS], nd = 0;
 	char tlp[16], year[32];
+
+	/* room for all of them at once: a document has at most four files */
+	if (!sv_room(&b, (size_t)v->ndocs * 4 + v->nyears + 3 * VIEW_NDIRS + 8))
+		return -ENOMEM;
 
 	sv_add(&b, NULL, "", 0, RP_DIR, v->mtime);
 	/* the top level in name order: amber green openpgp provider-metadata.json red white */
@@ -395,44 +450,129 @@ void sv_snap_put(struct sv_snap *s)
  * Load the view of sv->slug now through sv->watch_st: 0, -ENOENT when the store has
  * no such organisation, other -errno (message in the store, or why).
  */
-int sv_snap_load(struct sv_cache *sv, uint64_t gen, struct sv_snap **ret)
+/* The view and its entries of a snapshot whose policy and world are set. */
+static int sv_snap_finish(struct sv_cache *sv, struct sv_snap *s)
+{
+	struct store *st = sv->watch_st;
+	int64_t rel = AU_T_MAX;
+	int r;
+
+	if ((r = store_next_release(st, s->t, &rel)) || (r = view_provider_load(st, &s->prov)))
+		return r;
+	s->next_boundary = policy_next_boundary(s->p, s->w, s->t);
+	if (rel < s->next_boundary)
+		s->next_boundary = rel;
+	if ((s->org = world_org_find(s->w, sv->slug)) == W_NONE)
+		return -ENOENT;
+	if ((r = view_build(s->p, s->w, s->org, s->t, &s->v)) ||
+	    (r = view_set_provider(s->v, &s->prov)))
+		return r;
+	return sv_entries(sv, s);
+}
+
+static struct sv_snap *sv_snap_new(uint64_t gen, int64_t t)
 {
 	struct sv_snap *s = calloc(1, sizeof(*s));
-	int64_t rel = AU_T_MAX;
+	if (!s)
+		return NULL;
+	atomic_init(&s->refs, 1);
+	s->gen = gen;
+	s->t = t;
+	s->arena.block = 1u << 20;
+	return s;
+}
+
+int sv_snap_load(struct sv_cache *sv, uint64_t gen, struct sv_snap **ret)
+{
 	struct store *st = sv->watch_st;
+	struct sv_snap *s = sv_snap_new(gen, au_now());
 	int r;
 
 	if (!s)
 		return -ENOMEM;
-	atomic_init(&s->refs, 1);
-	s->gen = gen;
-	s->t = au_now();
-	s->arena.block = 1u << 20;
 	/* the sequence first: a change committed meanwhile is seen again */
 	if ((r = store_change_seq(st, &s->change_seq)) ||
 	    (r = store_policy_get(st, AU_T_MAX, &s->p, NULL, &s->policy_id)) ||
-	    (r = store_world_load(st, s->p, s->t, &s->w)) ||
-	    (r = store_next_release(st, s->t, &rel)) || (r = view_provider_load(st, &s->prov)))
+	    (r = store_world_load(st, s->p, s->t, &s->w)) || (r = sv_snap_finish(sv, s))) {
+		sv_snap_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+/* Apply one advisory's withdrawal and shares from the store to w (derived):
+ * the local mount's snap_patch_adv().  -EAGAIN when a share names an
+ * organisation w does not know. */
+static int sv_patch_adv(struct world *w, const struct store_patch_adv *pa)
+{
+	struct w_share small[16], *v = small;
+	uint32_t i, n = 0;
+	int r = 0;
+
+	for (i = 0; i < w->nadvs && w->advs[i].id != pa->adv_id; i++)
+		;
+	if (i == w->nadvs)
+		return 0; /* no version in force: not in the world */
+	w->advs[i].withdrawn_at = pa->withdrawn_at;
+	if (pa->nshares == w->advs[i].nshares && pa->nshares == 0)
+		return 0;
+	if (pa->nshares > sizeof(small) / sizeof(small[0]) &&
+	    !(v = malloc(pa->nshares * sizeof(*v))))
+		return -ENOMEM;
+	for (size_t k = 0; k < pa->nshares && !r; k++) {
+		uint32_t o;
+		for (o = 0; o < w->norgs && w->orgs[o].id != pa->shares[k].org_id; o++)
+			;
+		if (o == w->norgs || o == W_PUBLIC) {
+			r = -EAGAIN;
+			break;
+		}
+		uint32_t j = n;
+		for (; j > 0 && v[j - 1].org > o; j--)
+			v[j] = v[j - 1];
+		v[j] = (struct w_share){ o, pa->shares[k].at };
+		n++;
+	}
+	if (!r)
+		r = world_set_shares(w, i, v, n);
+	if (v != small)
+		free(v);
+	return r == -E2BIG ? -EAGAIN : r;
+}
+
+int sv_snap_patch(struct sv_cache *sv, struct sv_snap *old, uint64_t gen, struct sv_snap **ret)
+{
+	struct store_patch pt = { 0, NULL, 0 };
+	struct store *st = sv->watch_st;
+	int64_t t = au_now();
+	struct sv_snap *s;
+	int r;
+
+	/* a scheduled version or a decision may change at the boundary */
+	if (t >= old->next_boundary || t < old->t)
+		return -EAGAIN;
+	if (!(s = sv_snap_new(gen, t)))
+		return -ENOMEM;
+	/* the policy first: a policy loaded after it is among the changes
+	 * store_patch_read() sees, and refused there */
+	if ((r = store_policy_get(st, AU_T_MAX, &s->p, NULL, &s->policy_id)) ||
+	    (r = store_patch_read(st, old->change_seq, SV_PATCH_MAX, &pt)))
 		goto fail;
-	s->next_boundary = policy_next_boundary(s->p, s->w, s->t);
-	if (rel < s->next_boundary)
-		s->next_boundary = rel;
-	if ((s->org = world_org_find(s->w, sv->slug)) == W_NONE) {
-		r = -ENOENT;
+	s->change_seq = pt.seq;
+	if (!(s->w = world_derive(old->w, t))) {
+		r = -EAGAIN;
 		goto fail;
 	}
-	if ((r = view_build(s->p, s->w, s->org, s->t, &s->v)) ||
-	    (r = view_set_provider(s->v, &s->prov)))
+	for (size_t i = 0; i < pt.n && !r; i++)
+		r = sv_patch_adv(s->w, &pt.advs[i]);
+	if (r || (r = sv_snap_finish(sv, s)))
 		goto fail;
-	if (sv->dists_policy != s->policy_id) {
-		sv_map_free(&sv->dists);
-		sv->dists_policy = s->policy_id;
-	}
-	if ((r = sv_entries(sv, s)))
-		goto fail;
+	store_patch_free(&pt);
 	*ret = s;
 	return 0;
 fail:
+	store_patch_free(&pt);
 	sv_snap_free(s);
 	return r;
 }

@@ -55,8 +55,9 @@ struct sv_snap {
 struct sv_map_slot {
 	int64_t key;                /* 0: free (row ids start at 1) */
 	unsigned char sha[32];
-	char *str;
+	char *str;                  /* freed with the map */
 	size_t len;
+	void *ptr;                  /* not freed with the map */
 };
 struct sv_map {
 	struct sv_map_slot *slots;
@@ -69,10 +70,10 @@ struct sv_cache {
 	struct store *watch_st;     /* the connection snapshots are loaded through */
 	const char *slug;           /* the recipient */
 	unsigned char inokey[32];   /* st_ino key: HMAC of the store's secret and the slug */
-	struct sv_map sigs;         /* version id -> SHA-256 of its .asc */
-	struct sv_map dists;        /* version id -> user.advisoryfs.dist */
-	int64_t dists_policy;       /* the policy the dists were made under */
+	struct sv_map docs;         /* version id -> what it contributes (remote_sview.c) */
+	struct au_arena keep;       /* what docs point to: freed with the cache */
 };
+void sv_cache_free(struct sv_cache *c);
 
 /* A line on stderr, which ssh hands to the client (its log). */
 void sv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -88,6 +89,14 @@ void sv_map_free(struct sv_map *m);
  * store has no such organisation; other -errno (message in the store).
  */
 int sv_snap_load(struct sv_cache *c, uint64_t gen, struct sv_snap **ret);
+/*
+ * A snapshot made from old and the withdrawals and shares committed since
+ * (at most SV_PATCH_MAX), without loading the world again (a derived
+ * world, as the local mount's snap_patch()).  -EAGAIN when the changes or
+ * the time do not allow it (load instead); other -errno.
+ */
+#define SV_PATCH_MAX 64
+int sv_snap_patch(struct sv_cache *c, struct sv_snap *old, uint64_t gen, struct sv_snap **ret);
 void sv_snap_put(struct sv_snap *s);
 /* The entry of path p in s, or NULL. */
 const struct sv_ent *sv_find(const struct sv_snap *s, const char *p, size_t n);

@@ -4,9 +4,13 @@
  * lists: the old entries less the removed and replaced paths, and the
  * frame's), then checked to be a tree, indexed by path (a hash table) and
  * by structure (each entry's parent, the end of its subtree, its
- * subdirectories).  Everything an entry points to lives in the tree's own
- * arena, so the frame and the old tree can go once it is built; the
- * extended attributes' strings are kept once per tree (rp_intern()).
+ * subdirectories).  What an entry points to lives in memory the tree holds
+ * a reference on (struct rt_mem): its own, for the frame's entries, and the
+ * old tree's, whose unchanged entries it shares, so a PATCH costs a copy of
+ * the entry array, not of their bytes; after RT_MEMS_MAX such generations
+ * the entries are copied into one memory again.  The frame can go once the
+ * tree is built; the extended attributes' strings of a frame are kept once
+ * (rp_intern()).
  */
 #include "remote_tree.h"
 
@@ -36,7 +40,12 @@ void rt_put(struct rt_tree *t)
 		return;
 	free(t->ents);
 	free(t->slots);
-	au_arena_free(&t->arena);
+	for (size_t i = 0; i < t->nmems; i++)
+		if (atomic_fetch_sub(&t->mems[i]->refs, 1) == 1) {
+			au_arena_free(&t->mems[i]->arena);
+			free(t->mems[i]);
+		}
+	free(t->mems);
 	free(t);
 }
 
@@ -88,7 +97,7 @@ static const char *rt_str(struct rt_builder *b, const char *p, uint32_t n)
 	}
 	if (b->in.n != before) {
 		/* new: the table points at the caller's bytes until copied */
-		char *c = au_arena_strndup(&b->t->arena, p, n);
+		char *c = au_arena_strndup(&b->t->mem->arena, p, n);
 		if (!c) {
 			b->failed = 1;
 			b->in.strs[i].p = "";
@@ -122,7 +131,7 @@ static void rt_copy(struct rt_builder *b, const struct rt_ent *o)
 	if (!e)
 		return;
 	*e = *o;
-	char *p = au_arena_strndup(&b->t->arena, o->path, o->pathlen);
+	char *p = au_arena_strndup(&b->t->mem->arena, o->path, o->pathlen);
 	if (!p) {
 		b->failed = 1;
 		return;
@@ -130,7 +139,7 @@ static void rt_copy(struct rt_builder *b, const struct rt_ent *o)
 	e->path = p;
 	e->name = rp_base(p, o->pathlen);
 	if (o->kind == RP_INLINE) {
-		unsigned char *d = au_arena_alloc(&b->t->arena, (size_t)o->size + 1);
+		unsigned char *d = au_arena_alloc(&b->t->mem->arena, (size_t)o->size + 1);
 		if (!d) {
 			b->failed = 1;
 			return;
@@ -140,7 +149,7 @@ static void rt_copy(struct rt_builder *b, const struct rt_ent *o)
 	}
 	e->x = NULL;
 	if (o->nx) {
-		e->x = au_arena_alloc(&b->t->arena, o->nx * sizeof(*e->x));
+		e->x = au_arena_alloc(&b->t->mem->arena, o->nx * sizeof(*e->x));
 		if (!e->x) {
 			b->failed = 1;
 			e->nx = 0;
@@ -161,7 +170,7 @@ static void rt_take(struct rt_builder *b, const struct rp_msg *m, const struct r
 	struct rt_ent *e = rt_push(b);
 	if (!e)
 		return;
-	char *p = au_arena_strndup(&b->t->arena, f->path.p, f->path.len);
+	char *p = au_arena_strndup(&b->t->mem->arena, f->path.p, f->path.len);
 	if (!p) {
 		b->failed = 1;
 		return;
@@ -169,6 +178,7 @@ static void rt_take(struct rt_builder *b, const struct rp_msg *m, const struct r
 	e->path = p;
 	e->pathlen = (uint16_t)f->path.len;
 	e->name = rp_base(p, f->path.len);
+	e->hash = rt_hash(p, f->path.len);
 	e->kind = f->kind;
 	e->mtime = f->mtime;
 	e->ino = f->ino;
@@ -176,7 +186,7 @@ static void rt_take(struct rt_builder *b, const struct rp_msg *m, const struct r
 	if (f->kind == RP_FILE) {
 		memcpy(e->sha256, f->sha256, 32);
 	} else if (f->kind == RP_INLINE) {
-		unsigned char *d = au_arena_alloc(&b->t->arena, (size_t)f->size + 1);
+		unsigned char *d = au_arena_alloc(&b->t->mem->arena, (size_t)f->size + 1);
 		if (!d || digest_sha256(f->data, (size_t)f->size, e->sha256)) {
 			b->failed = 1;
 			return;
@@ -185,7 +195,7 @@ static void rt_take(struct rt_builder *b, const struct rp_msg *m, const struct r
 		e->data = d;
 	}
 	if (f->nx) {
-		e->x = au_arena_alloc(&b->t->arena, f->nx * sizeof(*e->x));
+		e->x = au_arena_alloc(&b->t->mem->arena, f->nx * sizeof(*e->x));
 		if (!e->x) {
 			b->failed = 1;
 			return;
@@ -224,6 +234,8 @@ static int rt_index(struct rt_tree *t)
 		free(stack);
 		return -ENOMEM;
 	}
+	for (uint32_t i = 0; i < t->n; i++)
+		t->ents[i].nsub = 0; /* entries shared with the old tree bring theirs */
 	for (uint32_t i = 0; i < t->n; i++) {
 		struct rt_ent *e = &t->ents[i];
 		/* close the directories this entry is not in (rp_check_tree() said
@@ -243,7 +255,7 @@ static int rt_index(struct rt_tree *t)
 		e->end = i + 1;
 		if (e->kind == RP_DIR)
 			stack[depth++] = i;
-		size_t k = (size_t)rt_hash(e->path, e->pathlen) & (t->nslots - 1);
+		size_t k = (size_t)e->hash & (t->nslots - 1);
 		while (t->slots[k])
 			k = (k + 1) & (t->nslots - 1);
 		t->slots[k] = i + 1;
@@ -265,7 +277,21 @@ int rt_build(const struct rt_tree *old, const struct rp_msg *m, struct rt_tree *
 		return -ENOMEM;
 	atomic_init(&t->refs, 1);
 	t->gen = m->gen;
-	t->arena.block = 1u << 20;
+	int share = m->type == RP_PATCH && old && old->nmems < RT_MEMS_MAX;
+	size_t nm = 1 + (share ? old->nmems : 0);
+	if (!(t->mem = calloc(1, sizeof(*t->mem))) || !(t->mems = calloc(nm, sizeof(*t->mems)))) {
+		free(t->mem);
+		free(t->mems);
+		free(t);
+		return -ENOMEM;
+	}
+	atomic_init(&t->mem->refs, 1);
+	t->mem->arena.block = 1u << 20;
+	t->mems[t->nmems++] = t->mem;
+	for (size_t i = 0; share && i < old->nmems; i++) {
+		atomic_fetch_add(&old->mems[i]->refs, 1);
+		t->mems[t->nmems++] = old->mems[i];
+	}
 	if (m->type == RP_PATCH && !old) {
 		snprintf(err, errlen, "a change before the tree");
 		rt_put(t);
@@ -295,7 +321,13 @@ int rt_build(const struct rt_tree *old, const struct rp_msg *m, struct rt_tree *
 			}
 			int c = !o ? 1 : !f ? -1 : rp_path_cmp(o->path, o->pathlen, f->path.p, f->path.len);
 			if (c < 0) {
-				rt_copy(&b, o);
+				if (share) {
+					struct rt_ent *e = rt_push(&b);
+					if (e)
+						*e = *o; /* its bytes stay where they are */
+				} else {
+					rt_copy(&b, o);
+				}
 				i++;
 			} else {
 				rt_take(&b, m, f);

@@ -33,7 +33,15 @@ struct rt_ent {
 	uint32_t end;               /* the index after its last descendant */
 	uint32_t parent;            /* its directory's index (the root: 0) */
 	uint32_t nsub;              /* directories: how many subdirectories */
+	uint64_t hash;              /* of the path (the index's) */
 };
+
+/* Memory that entries point into, shared by the trees that hold them. */
+struct rt_mem {
+	atomic_ulong refs;
+	struct au_arena arena;
+};
+#define RT_MEMS_MAX 32      /* a tree sharing more is copied whole instead */
 
 struct rt_tree {
 	atomic_ulong refs;
@@ -42,13 +50,17 @@ struct rt_tree {
 	uint32_t n;
 	uint32_t *slots;            /* path hash -> index + 1 */
 	size_t nslots;
-	struct au_arena arena;
+	struct rt_mem *mem;         /* this tree's own (mems[0]) */
+	struct rt_mem **mems;       /* every memory its entries point into */
+	size_t nmems;
 };
 
 /*
  * The tree m describes: a TREE frame alone, or a PATCH frame applied to
- * old.  Checks that the result is a tree (rp_check_tree()).  The caller
- * owns one reference.  0, -EBADMSG with the reason in err, -ENOMEM.
+ * old (whose entries it shares, with their memory, unless old shares the
+ * memory of RT_MEMS_MAX trees already: then they are copied).  Checks that
+ * the result is a tree (rp_check_tree()).  The caller owns one reference.
+ * 0, -EBADMSG with the reason in err, -ENOMEM.
  */
 int rt_build(const struct rt_tree *old, const struct rp_msg *m, struct rt_tree **ret, char *err,
 	     size_t errlen);

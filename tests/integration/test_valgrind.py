@@ -1,4 +1,4 @@
-"""A mount session under valgrind (memcheck): no invalid access, no leak.
+"""Mount sessions under valgrind (memcheck): no invalid access, no leak.
 
 `valgrind --leak-check=full --error-exitcode=99
  --errors-for-leak-kinds=definite,indirect advisoryfs -s STORE mount MNT -f`
@@ -9,19 +9,29 @@ the nodes the kernel holds and notifies the kernel), the change seen through
 the mount, listings of several recipients, then `fusermount3 -u`.  The daemon
 must exit 0 (99 would be valgrind's verdict) and the log must say
 "ERROR SUMMARY: 0 errors" and "definitely lost: 0 bytes" (or that no leak
-was possible).  Skipped without valgrind or FUSE.
+was possible).
+
+The same for a remote mount (docs/REMOTE.md) through a real sshd on loopback
+(tests/integration/sshlib.py): the client (`mount --remote ... -f`) and the
+server (`serve --as acme`, the key's forced command) both under valgrind,
+through listings, reads, attributes, a withdrawal and a publication pushed
+while mounted, and an open descriptor of the withdrawn document.  Skipped
+without valgrind, FUSE or OpenSSH.
 """
 
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
 from helpers import BIN, make_doc, ok, write_doc
 from helpers import wait_until as _wait_until
+from sshlib import SSHD, RemoteMount, Sshd
 
 VALGRIND = shutil.which("valgrind")
 FUSERMOUNT = shutil.which("fusermount3")
@@ -128,3 +138,74 @@ def test_mount_session_under_valgrind(tmp_path):
     assert "ERROR SUMMARY: 0 errors" in text, text[-6000:]
     assert re.search(r"definitely lost: 0 bytes|All heap blocks were freed", text), text[-6000:]
     assert re.search(r"indirectly lost: 0 bytes|All heap blocks were freed", text), text[-6000:]
+
+
+VG = ["--leak-check=full", "--error-exitcode=99", "--errors-for-leak-kinds=definite,indirect",
+      "--track-fds=no"]
+
+
+def check_log(text, what):
+    assert "ERROR SUMMARY: 0 errors" in text, f"{what}:\n{text[-6000:]}"
+    assert re.search(r"definitely lost: 0 bytes|All heap blocks were freed", text), text[-6000:]
+    assert re.search(r"indirectly lost: 0 bytes|All heap blocks were freed", text), text[-6000:]
+
+
+@pytest.mark.skipif(SSHD is None or os.geteuid() != 0, reason="no sshd, or not root")
+def test_remote_mount_session_under_valgrind(tmp_path):
+    work = Path(tempfile.mkdtemp(prefix="afs-vg-", dir="/tmp"))
+    store = make_store(work)
+    sshd = Sshd(work / "sshd")
+    slog = work / "serve-valgrind.log"
+    clog = work / "client-valgrind.log"
+    key = sshd.key("acme", sshd.serve_command(
+        store, "acme", prefix=f"{VALGRIND} {' '.join(VG)} --log-file={slog} "))
+    m = None
+    try:
+        m = RemoteMount(work / "mnt", sshd.ssh_command(key), logdir=work,
+                        prefix=[VALGRIND, *VG, f"--log-file={clog}"])
+        mnt = m.mnt
+        ls = subprocess.run(["ls", "-lR", str(mnt)], capture_output=True, text=True, timeout=120)
+        assert ls.returncode == 0, ls.stderr
+        files = []
+        for d, _, names in os.walk(mnt):
+            files += [os.path.join(d, n) for n in names]
+        assert len(files) > 10
+        for f in files:
+            with open(f, "rb") as fh:
+                assert fh.read() is not None
+            if f.endswith(".json") and "/20" in f:
+                g = subprocess.run(["getfattr", "-d", "-m", "-", f], capture_output=True,
+                                   text=True, timeout=60)
+                assert g.returncode == 0 and "user.advisoryfs.rules" in g.stdout, g.stderr
+        gone = mnt / "green" / "2024" / "v-2024-0001.json"
+        held = os.open(gone, os.O_RDONLY)
+        try:
+            ok("withdraw", "V-2024-0001", store=store)
+            assert wait_until(lambda: not gone.exists(), 60), "withdrawal not seen"
+
+            def refused():
+                try:
+                    os.pread(held, 4096, 0)
+                    return False
+                except OSError:
+                    return True
+            assert wait_until(refused, 30), "a withdrawn document was still served"
+        finally:
+            os.close(held)
+        f = write_doc(work / "src" / "new.json", make_doc("V-2024-0007", tlp="GREEN"))
+        ok("publish", f, "--concerns", "acme", store=store)
+        new = mnt / "green" / "2024" / "v-2024-0007.json"
+        assert wait_until(new.exists, 60), "publication not seen"
+        assert new.read_bytes() == f.read_bytes()
+        rc = m.unmount(check=False, timeout=120)
+        m = None
+        assert rc == 0, f"the client under valgrind exited {rc}:\n{clog.read_text()[-6000:]}"
+        check_log(clog.read_text(), "client")
+        assert wait_until(lambda: slog.exists() and "ERROR SUMMARY" in slog.read_text(), 60), \
+            "the server did not end under valgrind"
+        check_log(slog.read_text(), "server")
+    finally:
+        if m is not None:
+            m.unmount(check=False, timeout=120)
+        sshd.close()
+        shutil.rmtree(work, ignore_errors=True)
