@@ -113,5 +113,17 @@ int csaf_mt_in_strings(const cJSON *arr, const char *s);
 /* The document-level tests (csaf_mandatory_doc.c): 6.1.14 to 6.1.22, 6.1.26
  * to 6.1.28, 6.1.30.  1 passes, 0 fails (message written), -ENOMEM. */
 int csaf_mt_document(struct csaf_mt *m);
+/* fn over each cvss_v2 (version 2) and each cvss_v3 of version 3.0 or 3.1
+ * (30, 31) of every score; stops at the first result other than 1
+ * (csaf_mandatory.c). */
+typedef int csaf_cvss_fn(struct csaf_mt *m, const cJSON *cvss, int version, size_t vi,
+			 size_t si, const char *which);
+int csaf_mt_each_cvss(struct csaf_mt *m, csaf_cvss_fn *fn);
+/* 6.1.9, the scores computed from each CVSS vector (csaf_cvss.c).  1, 0 or -ENOMEM. */
+int csaf_mt_cvss_scores(struct csaf_mt *m);
+/* The base, temporal and environmental scores of a CVSS vector string
+ * (version 2, 30 or 31) into out, as the reference calculators compute them;
+ * 0 when the reference does not compute them (the test does not apply). */
+int csaf_cvss_check(const char *vector, int version, double out[3]);
 
 #endif

@@ -14,11 +14,11 @@
  * @secvisogram/csaf-validator-lib 2.0.10, so that both agree on every
  * document (tests/integration/test_conformance.py checks it).
  *
- * 6.1.8 is part of the schema (the CVSS schemas are embedded); 6.1.11 reads
- * the CWE catalogue embedded from tests/data/csaf/cwe.tsv.  Not
- * implemented: 6.1.9 (CVSS score computation), 6.1.12 (language tags
- * against the IANA registry), 6.1.13 (purl grammar beyond the schema's
- * pattern).
+ * 6.1.8 is part of the schema (the CVSS schemas are embedded); 6.1.9 (the
+ * scores a CVSS vector computes to) is in csaf_cvss.c; 6.1.11 reads the CWE
+ * catalogue embedded from tests/data/csaf/cwe.tsv.  Not implemented: 6.1.12
+ * (language tags against the IANA registry), 6.1.13 (purl grammar beyond the
+ * schema's pattern).
  *
  * Sections: context and ids; product tree tests; vulnerability tests;
  * revision history tests; profile tests; the entry point.
@@ -598,7 +598,9 @@ static int cvss_consistent(struct csaf_mt *m, const cJSON *cvss, const struct cv
 	return 1;
 }
 
-static int t_6_1_10(struct csaf_mt *m)
+/* fn over every CVSS object of every score: cvss_v2 (version 2), cvss_v3 of
+ * version 3.0 or 3.1 (30, 31); stops at the first result other than 1. */
+int csaf_mt_each_cvss(struct csaf_mt *m, csaf_cvss_fn *fn)
 {
 	const cJSON *v, *s;
 	size_t i = 0;
@@ -608,17 +610,28 @@ static int t_6_1_10(struct csaf_mt *m)
 		EACH(s, get(v, "scores")) {
 			const cJSON *v3 = get(s, "cvss_v3");
 			const char *ver = str(v3, "version");
-			if ((r = cvss_consistent(m, get(s, "cvss_v2"), cvss2_metrics, 0, i, j,
-						 "cvss_v2")) != 1)
+			if (get(s, "cvss_v2") && (r = fn(m, get(s, "cvss_v2"), 2, i, j, "cvss_v2")) != 1)
 				return r;
 			if (ver && (!strcmp(ver, "3.1") || !strcmp(ver, "3.0")) &&
-			    (r = cvss_consistent(m, v3, cvss3_metrics, 1, i, j, "cvss_v3")) != 1)
+			    (r = fn(m, v3, !strcmp(ver, "3.1") ? 31 : 30, i, j, "cvss_v3")) != 1)
 				return r;
 			j++;
 		}
 		i++;
 	}
 	return 1;
+}
+
+static int consistent(struct csaf_mt *m, const cJSON *cvss, int version, size_t vi, size_t si,
+		      const char *which)
+{
+	return version == 2 ? cvss_consistent(m, cvss, cvss2_metrics, 0, vi, si, which)
+			    : cvss_consistent(m, cvss, cvss3_metrics, 1, vi, si, which);
+}
+
+static int t_6_1_10(struct csaf_mt *m)
+{
+	return csaf_mt_each_cvss(m, consistent);
 }
 
 extern const char csaf_cwe_tsv[];
@@ -937,6 +950,7 @@ int csaf_mandatory_check(const cJSON *root, char *err, size_t errlen)
 		goto out;
 	if ((r = t_6_1_1(&m)) != 1 || (r = t_6_1_2(&m)) != 1 || (r = t_6_1_3(&m)) != 1 ||
 	    (r = t_6_1_4_5(&m)) != 1 || (r = t_6_1_6(&m)) != 1 || (r = t_6_1_7(&m)) != 1 ||
+	    (r = csaf_mt_cvss_scores(&m)) != 1 ||
 	    (r = t_6_1_10(&m)) != 1 || (r = t_6_1_11(&m)) != 1 ||
 	    (r = csaf_mt_document(&m)) != 1 || (r = t_6_1_23(&m)) != 1 ||
 	    (r = t_6_1_24(&m)) != 1 || (r = t_6_1_25(&m)) != 1 ||

@@ -8,10 +8,10 @@ the demo corpus, and on generated mutations of the valid ones, each with
 one thing broken (a wrong type, a broken pattern or format, an unknown enum
 value, a missing member, an unknown member, a duplicate product id, a
 dangling reference, a version without its revision), plus mutations aimed
-at each mandatory test that advisoryfs implements.  Not generated: language
-tags that are well-formed but not registered (6.1.12) and CVSS scores that
-do not follow from their vectors (6.1.9), the two tests advisoryfs lacks
-with 6.1.13 (purl grammar), and dates written with a space instead of 'T'
+at each mandatory test that advisoryfs implements (6.1.9: scores, severities
+and vectors changed apart).  Not generated: language tags that are
+well-formed but not registered (6.1.12), the test advisoryfs lacks with
+6.1.13 (purl grammar), and dates written with a space instead of 'T'
 (valid RFC 3339 for the reference; the publishing rules of SPEC.md, which
 advisoryfs applies before the schema, require the 'T' in the dates they read).  advisoryfs's verdict is
 that of `publish --check` (the real binary, the real store, left
@@ -245,6 +245,47 @@ def m_6_1_10(doc, rnd):
     return False
 
 
+def m_6_1_9(doc, rnd):
+    """A score (or v3 severity) next to its vector changed, or the vector
+    changed under its scores, or temporal/environmental metrics added."""
+    cs = [c for v in vulns(doc) for sc in v.get("scores") or []
+          for c in (sc.get("cvss_v3"), sc.get("cvss_v2")) if c]
+    if not cs:
+        return False
+    c = rnd.choice(cs)
+    v3 = c["vectorString"].startswith("CVSS:3")
+    how = rnd.choice(["base", "base", "severity", "temporal", "environmental", "vector"])
+    if how == "base":
+        c["baseScore"] = round(min(10.0, max(0.0, c["baseScore"] + rnd.choice([-0.1, 0.1, 1.0]))), 1)
+    elif how == "severity" and v3:
+        c["baseSeverity"] = rnd.choice(["NONE", "LOW", "MEDIUM", "HIGH", "CRITICAL"])
+    elif how == "temporal":
+        c["vectorString"] += "/E:U/RL:O/RC:U" if v3 else "/E:U/RL:OF/RC:UC"
+        c["temporalScore"] = rnd.choice([c["baseScore"], round(c["baseScore"] * 0.8, 1), 0.0])
+        if v3 and rnd.random() < 0.5:
+            c["temporalSeverity"] = rnd.choice(["LOW", "MEDIUM", "HIGH"])
+    elif how == "environmental":
+        c["vectorString"] += (rnd.choice(["/CR:H/IR:H/AR:H", "/MS:C/MC:H", "/MAV:P/MPR:H", "/MS:U"])
+                              if v3 else rnd.choice(["/CDP:H/TD:H", "/CR:L/IR:L/AR:L/TD:M",
+                                                     "/CDP:LM/TD:L/CR:H/IR:M/AR:ND"]))
+        c["environmentalScore"] = rnd.choice([c["baseScore"], round(c["baseScore"] * 0.5, 1),
+                                              10.0, 0.0])
+        if v3 and rnd.random() < 0.5:
+            c["environmentalSeverity"] = rnd.choice(["LOW", "MEDIUM", "HIGH", "CRITICAL"])
+    else:
+        vec = c["vectorString"]
+        swaps = [("C:H", "C:L"), ("AV:N", "AV:L"), ("AC:L", "AC:H"), ("C:P", "C:C"), ("Au:N", "Au:S")]
+        for a, b in rnd.sample(swaps, len(swaps)):
+            if "/" + a in vec:
+                c["vectorString"] = vec.replace("/" + a, "/" + b, 1)
+                # keep 6.1.10 (properties agree with the vector) out of the way
+                for k in [k for k in c if k not in ("version", "vectorString") and
+                          not k.endswith(("Score", "Severity"))]:
+                    del c[k]
+                break
+    return True
+
+
 def m_6_1_11(doc, rnd):
     v = [x for x in vulns(doc) if "cwe" in x]
     if not v:
@@ -414,7 +455,8 @@ def m_flags(kind):
 
 
 TARGETED = [("6.1.3", m_6_1_3), ("6.1.4", m_6_1_4), ("6.1.5", m_6_1_5), ("6.1.6", m_6_1_6),
-            ("6.1.7", m_6_1_7), ("6.1.10", m_6_1_10), ("6.1.11", m_6_1_11), ("6.1.15", m_6_1_15), ("6.1.28", m_6_1_28),
+            ("6.1.7", m_6_1_7), ("6.1.9", m_6_1_9), ("6.1.9", m_6_1_9),
+            ("6.1.9", m_6_1_9), ("6.1.10", m_6_1_10), ("6.1.11", m_6_1_11), ("6.1.15", m_6_1_15), ("6.1.28", m_6_1_28),
             ("6.1.23", m_6_1_23), ("6.1.24", m_6_1_24), ("6.1.25", m_6_1_25),
             ("6.1.26", m_category("csaf_ vex")), ("6.1.26", m_category("Security-Advisory")),
             ("6.1.26", m_category("csaf_other")), ("6.1.29", m_6_1_29), ("6.1.31", m_6_1_31),
@@ -425,7 +467,7 @@ TARGETED += [("6.1.27", m_6_1_27_x(c)) for c in ("notes", "status", "ids", "tree
                                                  "informational", "incident", "vex-impact",
                                                  "vex-action")]
 # what advisoryfs implements, each to be hit by at least one mutant
-IMPLEMENTED = ["6_1_1", "6_1_2", "6_1_3", "6_1_4", "6_1_5", "6_1_6", "6_1_7", "6_1_10", "6_1_11", "6_1_14",
+IMPLEMENTED = ["6_1_1", "6_1_2", "6_1_3", "6_1_4", "6_1_5", "6_1_6", "6_1_7", "6_1_9", "6_1_10", "6_1_11", "6_1_14",
                "6_1_15", "6_1_16", "6_1_17", "6_1_18", "6_1_19", "6_1_20", "6_1_21", "6_1_22", "6_1_23",
                "6_1_24", "6_1_25", "6_1_26", "6_1_27_1", "6_1_27_2", "6_1_27_3", "6_1_27_4",
                "6_1_27_5", "6_1_27_6", "6_1_27_7", "6_1_27_8", "6_1_27_9", "6_1_27_10",

@@ -331,6 +331,12 @@ CASES = [
     Case("mandatory-contradicting-status", one("s.json", doc_top(product_tree=TREE, vulnerabilities=[
         {"product_status": {"fixed": ["P1"], "known_affected": ["P1"]}}])), ["publish", "{doc}"],
          "vulnerabilities[0].product_status: 6.1.6: product 'P1' is both"),
+    Case("mandatory-cvss-score-not-computed", one("s.json", doc_top(product_tree=TREE, vulnerabilities=[{
+        "scores": [{"products": ["P1"], "cvss_v3": {
+            "version": "3.1", "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            "baseScore": 10.0, "baseSeverity": "CRITICAL"}}]}])), ["publish", "{doc}"],
+         "vulnerabilities[0].scores[0].cvss_v3.baseScore: 6.1.9: 10, but the vector string "
+         "computes to 9.8"),
     Case("mandatory-version-without-revision", one("s.json",
                                                    doc_with(("tracking.version", b'"9.0.0"'))),
          ["publish", "{doc}"], "document.tracking.version: 6.1.16: '9.0.0' is not the latest"),
