@@ -172,19 +172,11 @@ static void rm_apply(struct rm *rm, struct rm_frame *f)
 				rm_cache_drop(rm, e->sha256);
 		}
 	}
-	struct rm_node **nodes = rm_pin_all(rm, &nn);
+	struct rm_node **nodes = filter ? rm_pin_paths(rm, &only, &nn) : rm_pin_all(rm, &nn);
 	if (nodes) {
-		/* the nodes in question, deepest first */
-		size_t nsel = 0;
-		for (size_t k = 0; k < nn; k++) {
-			struct rm_node *x = nodes[k];
-			if (!filter || rp_intern_find(&only, x->path, (uint32_t)x->pathlen) >= 0) {
-				nodes[k] = nodes[nsel];
-				nodes[nsel++] = x;
-			}
-		}
-		qsort(nodes, nsel, sizeof(*nodes), rm_node_cmp);
-		rm_notify(rm, o, nw, nodes, nsel);
+		/* deepest first */
+		qsort(nodes, nn, sizeof(*nodes), rm_node_cmp);
+		rm_notify(rm, o, nw, nodes, nn);
 		rm_unpin_all(rm, nodes, nn);
 	} else {
 		rm_log(rm, LOG_ERR, "out of memory: cached names may be stale");
@@ -241,6 +233,25 @@ void *rm_applier(void *arg)
 		free(f->bytes);
 		free(f);
 		pthread_mutex_lock(&rm->q_lock);
+		if (!rm->q_head) {
+			/* idle: a tree sharing many generations' memory is copied into
+			 * one (the same content and generation: nothing to tell) */
+			pthread_mutex_unlock(&rm->q_lock);
+			struct rt_tree *t = rm_tree(rm), *c = NULL;
+			if (t->nmems > RT_MEMS_MAX && rt_compact(t, &c) == 0) {
+				pthread_mutex_lock(&rm->tree_lock);
+				int same = rm->tree == t;
+				if (same)
+					rm->tree = c;
+				pthread_mutex_unlock(&rm->tree_lock);
+				if (same)
+					rt_put(t); /* the pointer's reference */
+				else
+					rt_put(c);
+			}
+			rt_put(t);
+			pthread_mutex_lock(&rm->q_lock);
+		}
 	}
 	pthread_mutex_unlock(&rm->q_lock);
 	return NULL;

@@ -756,6 +756,8 @@ static int rm_run(int argc, char **argv, const char *fstab_host)
 
 	memset(&c, 0, sizeof(c));
 	memset(&m, 0, sizeof(m));
+	/* a write to an ssh that has gone is an error to handle, not a signal */
+	signal(SIGPIPE, SIG_IGN);
 	if (fuse_opt_add_arg(&args, "advisoryfs"))
 		goto oom;
 	for (int i = 1; i < argc; i++)

@@ -175,6 +175,54 @@ struct rm_node **rm_pin_all(struct rm *rm, size_t *ret_n)
 	return v;
 }
 
+struct rm_node **rm_pin_paths(struct rm *rm, const struct rp_intern *paths, size_t *ret_n)
+{
+	size_t n = 0, cap = 64;
+	struct rm_node **v = malloc(cap * sizeof(*v));
+	if (!v)
+		return NULL;
+	pthread_mutex_lock(&rm->itab_lock);
+	for (uint32_t i = 0; i < paths->n; i++) {
+		const struct rp_str *p = &paths->strs[i];
+		if (p->len == 0) {
+			struct rm_node *x = rm->root;
+			if (n == cap) {
+				struct rm_node **nv = realloc(v, cap * 2 * sizeof(*v));
+				if (!nv)
+					goto oom;
+				v = nv;
+				cap *= 2;
+			}
+			x->refs++;
+			v[n++] = x;
+			continue;
+		}
+		size_t k = (size_t)rm_hash(p->p, p->len) & (rm->nbuckets - 1);
+		for (struct rm_node *x = rm->buckets[k]; x; x = x->hnext) {
+			if (x->pathlen != p->len || memcmp(x->path, p->p, p->len) != 0)
+				continue;
+			if (n == cap) {
+				struct rm_node **nv = realloc(v, cap * 2 * sizeof(*v));
+				if (!nv)
+					goto oom;
+				v = nv;
+				cap *= 2;
+			}
+			x->refs++;
+			v[n++] = x;
+		}
+	}
+	pthread_mutex_unlock(&rm->itab_lock);
+	*ret_n = n;
+	return v;
+oom:
+	for (size_t i = 0; i < n; i++)
+		v[i]->refs--; /* none can have gone: the lock is held */
+	pthread_mutex_unlock(&rm->itab_lock);
+	free(v);
+	return NULL;
+}
+
 void rm_unpin_all(struct rm *rm, struct rm_node **v, size_t n)
 {
 	pthread_mutex_lock(&rm->itab_lock);

@@ -102,6 +102,8 @@ struct rm_node *rm_lookup_node(struct rm *rm, const struct rt_ent *e);
 void rm_forget_node(struct rm *rm, struct rm_node *n, uint64_t count);
 /* Every node, pinned; the caller unpins them with rm_unpin_all(). */
 struct rm_node **rm_pin_all(struct rm *rm, size_t *ret_n);
+/* The nodes of the given paths (any content), pinned likewise. */
+struct rm_node **rm_pin_paths(struct rm *rm, const struct rp_intern *paths, size_t *ret_n);
 void rm_unpin_all(struct rm *rm, struct rm_node **v, size_t n);
 /* The node of directory path, if the kernel holds one (not pinned). */
 struct rm_node *rm_dir_node(struct rm *rm, const char *path, size_t len);

@@ -196,28 +196,26 @@ static struct sv_snap *sv_snap_get(struct sv *sv)
 static int sv_record(struct sv *sv, const struct sv_snap *s, const struct sv_ent *e,
 		     const unsigned char sha[32])
 {
-	const struct view_doc *d = &s->v->docs[e->doc];
-	const struct w_adv *a = &s->w->advs[d->adv];
 	struct store_ledger_entry le;
 	int isnew = 0, r;
 
-	if (sv_map_find(&sv->disclosed, a->version_id, 0))
+	if (sv_map_find(&sv->disclosed, e->version_id, 0))
 		return 0;
 	memset(&le, 0, sizeof(le));
 	le.at = au_now();
 	le.recipient = s->w->orgs[s->org].slug;
 	le.uid = (int64_t)sv->uid;
-	le.tracking_id = a->tracking_id;
-	le.version = a->version;
+	le.tracking_id = e->tracking_id;
+	le.version = e->version;
 	memcpy(le.sha256, sha, 32);
 	le.rules = e->xv[0].p;  /* the rule ids, joined with "," */
 	le.peer = sv->peer;
 	if ((r = store_ledger_record(sv->ledger, &le, &isnew))) {
-		sv_log("refusing '%s' %s to %s (%s): %s", a->tracking_id, a->version, le.recipient,
+		sv_log("refusing '%s' %s to %s (%s): %s", e->tracking_id, e->version, le.recipient,
 		       sv->peer, store_ledger_errmsg(sv->ledger));
 		return -EIO;
 	}
-	if (!sv_map_find(&sv->disclosed, a->version_id, 1))
+	if (!sv_map_find(&sv->disclosed, e->version_id, 1))
 		return -ENOMEM;
 	return 0;
 }

@@ -150,35 +150,36 @@ static int sv_fill(struct sv_cache *sv, struct au_arena *a, struct sv_ent *e, co
 	return 0;
 }
 
-/* Room for n more entries in the snapshot: a pointer to the first. */
-static struct sv_ent *sv_room(struct sv_build *b, size_t n)
+/* Room for n more entries in the snapshot's array: 0 or -1 (failed). */
+static int sv_room(struct sv_build *b, size_t n)
 {
 	struct sv_snap *s = b->s;
 	if (b->failed)
-		return NULL;
+		return -1;
 	if (s->n + n > b->cap) {
-		struct sv_ent *ne = au_grow(s->ents, &b->cap, s->n + n, sizeof(*ne), 1024);
+		const struct sv_ent **ne = au_grow(s->ents, &b->cap, s->n + n, sizeof(*ne), 1024);
 		if (!ne) {
 			b->failed = 1;
-			return NULL;
+			return -1;
 		}
 		s->ents = ne;
 	}
-	return &s->ents[s->n];
+	return 0;
 }
 
-/* A new entry of the snapshot (its path in the snapshot's arena). */
+/* A new entry of the snapshot (in the snapshot's arena). */
 static struct sv_ent *sv_add(struct sv_build *b, const char *parent, const char *name,
 			     size_t namelen, uint8_t kind, int64_t mtime)
 {
-	struct sv_ent *e = sv_room(b, 1);
-	if (!e)
+	struct sv_ent *e;
+	if (sv_room(b, 1))
 		return NULL;
-	if (sv_fill(b->sv, &b->s->arena, e, parent, name, namelen, kind, mtime)) {
+	if (!(e = au_arena_alloc(&b->s->arena, sizeof(*e))) ||
+	    sv_fill(b->sv, &b->s->arena, e, parent, name, namelen, kind, mtime)) {
 		b->failed = 1;
 		return NULL;
 	}
-	b->s->n++;
+	b->s->ents[b->s->n++] = e;
 	return e;
 }
 
@@ -238,7 +239,6 @@ struct sv_vdoc {
 	uint16_t year;
 	int64_t policy_id;          /* the attributes are this policy's ... */
 	struct pol_decision dec;    /* ... for these rules */
-	struct rp_str xv[3];        /* rules, basis, dist */
 	struct sv_ent ents[VIEW_NKINDS];
 };
 
@@ -269,6 +269,10 @@ static int sv_vdoc_make(struct sv_cache *sv, const struct view *v, uint32_t doc,
 			e->src = SV_DOC;
 			if (a->sha256)
 				memcpy(e->sha256, a->sha256, 32);
+			if (!(e->tracking_id = au_arena_strndup(&sv->keep, a->tracking_id,
+								strlen(a->tracking_id))) ||
+			    !(e->version = au_arena_strndup(&sv->keep, a->version, strlen(a->version))))
+				return -ENOMEM;
 			e->nx = 3;
 			e->xn[0] = (struct rp_str){ sv_xa_rules, sizeof(sv_xa_rules) - 1 };
 			e->xn[1] = (struct rp_str){ sv_xa_basis, sizeof(sv_xa_basis) - 1 };
@@ -327,34 +331,46 @@ static void sv_doc(struct sv_build *b, const char *yeardir, uint32_t doc)
 	}
 	if (vd->policy_id != s->policy_id || vd->dec.nrules != d->dec.nrules ||
 	    memcmp(vd->dec.rules, d->dec.rules, d->dec.nrules * sizeof(d->dec.rules[0])) != 0) {
+		/* other attributes: a new copy, since older snapshots point into this
+		 * one (a new one has none yet: filled in place) */
+		struct sv_vdoc *nv = vd->policy_id == -1 ? vd : au_arena_alloc(&sv->keep, sizeof(*nv));
 		char *j = NULL, *c;
 		size_t len = 0;
-		vd->xv[0] = sv_rules(s->p, &sv->keep, &d->dec, 0, &b->failed);
-		vd->xv[1] = sv_rules(s->p, &sv->keep, &d->dec, 1, &b->failed);
-		if (view_dist_json(v, s->p, doc, &j, &len) || !(c = au_arena_strndup(&sv->keep, j, len))) {
+		if (!nv || view_dist_json(v, s->p, doc, &j, &len) ||
+		    !(c = au_arena_strndup(&sv->keep, j, len))) {
 			free(j);
 			b->failed = 1;
 			return;
 		}
 		free(j);
-		vd->xv[2] = (struct rp_str){ c, (uint32_t)len };
-		vd->policy_id = s->policy_id;
-		vd->dec = d->dec;
+		if (nv != vd)
+			*nv = *vd;
+		nv->ents[0].xv[0] = sv_rules(s->p, &sv->keep, &d->dec, 0, &b->failed);
+		nv->ents[0].xv[1] = sv_rules(s->p, &sv->keep, &d->dec, 1, &b->failed);
+		nv->ents[0].xv[2] = (struct rp_str){ c, (uint32_t)len };
+		nv->policy_id = s->policy_id;
+		nv->dec = d->dec;
+		m->ptr = vd = nv;
 	}
-	struct sv_ent *e = sv_room(b, vd->n);
-	if (!e)
+	if (sv_room(b, vd->n))
 		return;
-	memcpy(e, vd->ents, vd->n * sizeof(*e));
-	for (unsigned k = 0; k < 3; k++)
-		e[0].xv[k] = vd->xv[k];
 	for (unsigned k = 0; k < vd->n; k++)
-		e[k].doc = doc;
-	s->n += vd->n;
+		s->ents[s->n++] = &vd->ents[k];
+}
+
+/* The top level's names, TLP folders and the other two, for their order. */
+#define SV_TOP_OPENPGP VIEW_NDIRS
+#define SV_TOP_PROVIDER (VIEW_NDIRS + 1)
+static const char *sv_top_name(int d)
+{
+	return d == SV_TOP_OPENPGP ? VIEW_OPENPGP_DIR
+	       : d == SV_TOP_PROVIDER ? VIEW_PROVIDER_FILE
+				     : view_dir_name(d);
 }
 
 static int sv_ent_cmp(const void *x, const void *y)
 {
-	const struct sv_ent *a = x, *b = y;
+	const struct sv_ent *a = *(const struct sv_ent *const *)x, *b = *(const struct sv_ent *const *)y;
 	return rp_path_cmp(a->path, a->pathlen, b->path, b->pathlen);
 }
 
@@ -363,11 +379,11 @@ static int sv_entries(struct sv_cache *sv, struct sv_snap *s)
 {
 	struct sv_build b = { .sv = sv, .s = s };
 	const struct view *v = s->v;
-	int dirs[VIEW_NDIRS], nd = 0;
+	int dirs[VIEW_NDIRS + 2], nd = 0;
 	char tlp[16], year[32];
 
 	/* room for all of them at once: a document has at most four files */
-	if (!sv_room(&b, (size_t)v->ndocs * 4 + v->nyears + 3 * VIEW_NDIRS + 8))
+	if (sv_room(&b, (size_t)v->ndocs * 4 + v->nyears + 3 * VIEW_NDIRS + 8))
 		return -ENOMEM;
 
 	sv_add(&b, NULL, "", 0, RP_DIR, v->mtime);
@@ -375,14 +391,30 @@ static int sv_entries(struct sv_cache *sv, struct sv_snap *s)
 	for (int d = 0; d < VIEW_NDIRS; d++)
 		if (v->dirs[d].nyears)
 			dirs[nd++] = d;
+	if (v->pgp_name)
+		dirs[nd++] = SV_TOP_OPENPGP;
+	if (v->provider_json)
+		dirs[nd++] = SV_TOP_PROVIDER;
 	for (int i = 0; i < nd; i++)
 		for (int j = i + 1; j < nd; j++)
-			if (strcmp(view_dir_name(dirs[j]), view_dir_name(dirs[i])) < 0) {
+			if (strcmp(sv_top_name(dirs[j]), sv_top_name(dirs[i])) < 0) {
 				int t = dirs[i];
 				dirs[i] = dirs[j];
 				dirs[j] = t;
 			}
 	for (int i = 0; i < nd && !b.failed; i++) {
+		if (dirs[i] == SV_TOP_OPENPGP) {
+			sv_add(&b, NULL, VIEW_OPENPGP_DIR, strlen(VIEW_OPENPGP_DIR), RP_DIR,
+			       v->pgp_mtime);
+			sv_generated(&b, VIEW_OPENPGP_DIR, v->pgp_name, v->pgp_key, v->pgp_key_len,
+				     v->pgp_mtime);
+			continue;
+		}
+		if (dirs[i] == SV_TOP_PROVIDER) {
+			sv_generated(&b, NULL, VIEW_PROVIDER_FILE, v->provider_json, v->provider_len,
+				     v->mtime);
+			continue;
+		}
 		const struct view_dir *vd = &v->dirs[dirs[i]];
 		snprintf(tlp, sizeof(tlp), "%s", view_dir_name(dirs[i]));
 		sv_add(&b, NULL, tlp, strlen(tlp), RP_DIR, vd->mtime);
@@ -403,14 +435,6 @@ static int sv_entries(struct sv_cache *sv, struct sv_snap *s)
 		sv_generated(&b, tlp, "changes.csv", vd->changes_csv, vd->changes_len, vd->mtime);
 		sv_generated(&b, tlp, "index.txt", vd->index_txt, vd->index_len, vd->mtime);
 	}
-	if (v->pgp_name) {
-		sv_add(&b, NULL, VIEW_OPENPGP_DIR, strlen(VIEW_OPENPGP_DIR), RP_DIR, v->pgp_mtime);
-		sv_generated(&b, VIEW_OPENPGP_DIR, v->pgp_name, v->pgp_key, v->pgp_key_len,
-			     v->pgp_mtime);
-	}
-	if (v->provider_json)
-		sv_generated(&b, NULL, VIEW_PROVIDER_FILE, v->provider_json, v->provider_len,
-			     v->mtime);
 	if (b.failed)
 		return -ENOMEM;
 	/* in order by construction; sorted only if a name broke it */
@@ -606,17 +630,21 @@ static void sv_put_ent(struct rp_buf *b, struct rp_intern *in, const struct sv_e
 
 static int sv_same(const struct sv_ent *a, const struct sv_ent *b)
 {
+	if (a == b)
+		return 1; /* the cache's entry of an unchanged version */
 	if (a->kind != b->kind || a->mtime != b->mtime || a->ino != b->ino || a->size != b->size ||
 	    a->nx != b->nx)
 		return 0;
 	if (a->kind == RP_FILE && memcmp(a->sha256, b->sha256, 32) != 0)
 		return 0;
-	if (a->kind == RP_INLINE && memcmp(a->data, b->data, (size_t)a->size) != 0)
+	if (a->kind == RP_INLINE && a->data != b->data &&
+	    memcmp(a->data, b->data, (size_t)a->size) != 0)
 		return 0;
+	/* a version's cached strings are the same pointers from one snapshot to the next */
 	for (unsigned k = 0; k < a->nx; k++)
 		if (a->xn[k].len != b->xn[k].len || a->xv[k].len != b->xv[k].len ||
-		    memcmp(a->xn[k].p, b->xn[k].p, a->xn[k].len) != 0 ||
-		    memcmp(a->xv[k].p, b->xv[k].p, a->xv[k].len) != 0)
+		    (a->xn[k].p != b->xn[k].p && memcmp(a->xn[k].p, b->xn[k].p, a->xn[k].len) != 0) ||
+		    (a->xv[k].p != b->xv[k].p && memcmp(a->xv[k].p, b->xv[k].p, a->xv[k].len) != 0))
 			return 0;
 	return 1;
 }
@@ -645,12 +673,12 @@ int sv_encode(const struct sv_snap *old, const struct sv_snap *nw, struct rp_buf
 		else
 			c = sv_ent_cmp(&old->ents[i], &nw->ents[j]);
 		if (c < 0) {
-			rp_str16(&rm, old->ents[i].path, old->ents[i].pathlen);
+			rp_str16(&rm, old->ents[i]->path, old->ents[i]->pathlen);
 			nrm++;
 			i++;
 		} else {
-			if (c > 0 || !sv_same(&old->ents[i], &nw->ents[j])) {
-				sv_put_ent(&ents, &in, &nw->ents[j]);
+			if (c > 0 || !sv_same(old->ents[i], nw->ents[j])) {
+				sv_put_ent(&ents, &in, nw->ents[j]);
 				nents++;
 			}
 			if (c == 0)
@@ -684,9 +712,9 @@ const struct sv_ent *sv_find(const struct sv_snap *s, const char *p, size_t n)
 	size_t lo = 0, hi = s->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = rp_path_cmp(s->ents[mid].path, s->ents[mid].pathlen, p, n);
+		int c = rp_path_cmp(s->ents[mid]->path, s->ents[mid]->pathlen, p, n);
 		if (c == 0)
-			return &s->ents[mid];
+			return s->ents[mid];
 		if (c < 0)
 			lo = mid + 1;
 		else

@@ -22,7 +22,7 @@ struct store;
 enum sv_src { SV_DIRECTORY, SV_GENERATED, SV_DOC, SV_ASC };
 
 struct sv_ent {
-	const char *path;           /* in the snapshot's arena */
+	const char *path;           /* in the snapshot's arena, or the cache's */
 	uint16_t pathlen;
 	uint8_t kind;               /* enum rp_kind */
 	uint8_t src;                /* enum sv_src */
@@ -33,8 +33,9 @@ struct sv_ent {
 	unsigned char sha256[32];   /* RP_FILE */
 	const char *data;           /* SV_GENERATED: the bytes (in the view or the arena) */
 	int64_t version_id;         /* SV_DOC, SV_ASC */
-	uint32_t doc;               /* SV_DOC: index into the view's docs */
-	struct rp_str xn[3], xv[3]; /* extended attributes */
+	const char *tracking_id;    /* SV_DOC: for the ledger (the cache's copies) */
+	const char *version;
+	struct rp_str xn[3], xv[3]; /* extended attributes; xv[0]: the rule ids */
 };
 
 struct sv_snap {
@@ -46,7 +47,8 @@ struct sv_snap {
 	struct view *v;
 	struct view_provider prov;
 	uint32_t org;
-	struct sv_ent *ents;
+	const struct sv_ent **ents; /* sorted; a document's point into the cache (never
+				     * changed once made), the others into the arena */
 	size_t n;
 	struct au_arena arena;
 };

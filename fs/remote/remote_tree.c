@@ -7,8 +7,8 @@
  * subdirectories).  What an entry points to lives in memory the tree holds
  * a reference on (struct rt_mem): its own, for the frame's entries, and the
  * old tree's, whose unchanged entries it shares, so a PATCH costs a copy of
- * the entry array, not of their bytes; after RT_MEMS_MAX such generations
- * the entries are copied into one memory again.  The frame can go once the
+ * the entry array, not of their bytes; rt_compact() copies a tree that
+ * shares too many into one memory again (remote_apply.c does, when idle).  The frame can go once the
  * tree is built; the extended attributes' strings of a frame are kept once
  * (rp_intern()).
  */
@@ -277,7 +277,7 @@ int rt_build(const struct rt_tree *old, const struct rp_msg *m, struct rt_tree *
 		return -ENOMEM;
 	atomic_init(&t->refs, 1);
 	t->gen = m->gen;
-	int share = m->type == RP_PATCH && old && old->nmems < RT_MEMS_MAX;
+	int share = m->type == RP_PATCH && old;
 	size_t nm = 1 + (share ? old->nmems : 0);
 	if (!(t->mem = calloc(1, sizeof(*t->mem))) || !(t->mems = calloc(nm, sizeof(*t->mems)))) {
 		free(t->mem);
@@ -346,5 +346,35 @@ int rt_build(const struct rt_tree *old, const struct rp_msg *m, struct rt_tree *
 		return r;
 	}
 	*ret = t;
+	return 0;
+}
+
+int rt_compact(const struct rt_tree *t, struct rt_tree **ret)
+{
+	struct rt_tree *c = calloc(1, sizeof(*c));
+	struct rt_builder b = { .t = c };
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	atomic_init(&c->refs, 1);
+	c->gen = t->gen;
+	if (!(c->mem = calloc(1, sizeof(*c->mem))) || !(c->mems = calloc(1, sizeof(*c->mems)))) {
+		free(c->mem);
+		free(c);
+		return -ENOMEM;
+	}
+	atomic_init(&c->mem->refs, 1);
+	c->mem->arena.block = 1u << 20;
+	c->mems[c->nmems++] = c->mem;
+	for (uint32_t i = 0; i < t->n && !b.failed; i++)
+		rt_copy(&b, &t->ents[i]);
+	rp_intern_free(&b.in);
+	if (b.failed || (r = rt_index(c))) {
+		rt_put(c);
+		return -ENOMEM;
+	}
+	(void)r;
+	*ret = c;
 	return 0;
 }

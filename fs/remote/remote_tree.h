@@ -41,7 +41,7 @@ struct rt_mem {
 	atomic_ulong refs;
 	struct au_arena arena;
 };
-#define RT_MEMS_MAX 32      /* a tree sharing more is copied whole instead */
+#define RT_MEMS_MAX 32      /* a tree sharing more is worth rt_compact() */
 
 struct rt_tree {
 	atomic_ulong refs;
@@ -57,13 +57,15 @@ struct rt_tree {
 
 /*
  * The tree m describes: a TREE frame alone, or a PATCH frame applied to
- * old (whose entries it shares, with their memory, unless old shares the
- * memory of RT_MEMS_MAX trees already: then they are copied).  Checks that
+ * old (whose entries it shares, with their memory).  Checks that
  * the result is a tree (rp_check_tree()).  The caller owns one reference.
  * 0, -EBADMSG with the reason in err, -ENOMEM.
  */
 int rt_build(const struct rt_tree *old, const struct rp_msg *m, struct rt_tree **ret, char *err,
 	     size_t errlen);
+/* The same tree (generation included) in memory of its own: for a tree
+ * that shares more than RT_MEMS_MAX memories.  0 or -ENOMEM. */
+int rt_compact(const struct rt_tree *t, struct rt_tree **ret);
 void rt_get(struct rt_tree *t);
 void rt_put(struct rt_tree *t);
 /* The index of path, or -1. */

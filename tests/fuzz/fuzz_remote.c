@@ -11,7 +11,8 @@
  * sizes, attribute indices; a TREE is a tree, and rt_build() makes of it
  * a tree whose every entry is found again by path, whose parents and
  * subtree ends nest; a PATCH is applied to a small fixed tree and either
- * refused (-EBADMSG, one line) or gives such a tree.  On failure the
+ * refused (-EBADMSG, one line) or gives such a tree, which rt_compact()
+ * copies into one memory as the same tree.  On failure the
  * message is one line and the message owns nothing.
  */
 #include "fuzz.h"
@@ -126,7 +127,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (m.type == RP_TREE)
 				FZ_CHECK(r == 0 || r == -ENOMEM);
 			if (r == 0) {
+				struct rt_tree *c = NULL;
 				check_tree(t);
+				if (rt_compact(t, &c) == 0) {
+					FZ_CHECK(c->n == t->n && c->gen == t->gen && c->nmems == 1);
+					check_tree(c);
+					rt_put(c);
+				}
 				rt_put(t);
 			} else {
 				FZ_CHECK(r == -EBADMSG || r == -ENOMEM);
