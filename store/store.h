@@ -248,6 +248,12 @@ struct store_patch {
  */
 int store_patch_read(struct store *st, int64_t seq, size_t max, struct store_patch *ret);
 void store_patch_free(struct store_patch *p);
+/*
+ * Apply p to w, a world_derive() copy: each advisory's withdrawal and
+ * shares as p has them.  0; -EAGAIN when a share names an organisation w
+ * does not know or the shares do not fit (load the world anew); -ENOMEM.
+ */
+int store_patch_apply(struct world *w, const struct store_patch *p);
 
 /* ---- the disclosure ledger (store/ledger.c) ---- */
 /*

@@ -61,6 +61,55 @@ void store_patch_free(struct store_patch *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* One advisory's withdrawal and shares from the store into w.  -EAGAIN
+ * when a share names an organisation w does not know. */
+static int patch_apply_adv(struct world *w, const struct store_patch_adv *pa)
+{
+	struct w_share small[16], *v = small;
+	uint32_t i, n = 0;
+	int r = 0;
+
+	for (i = 0; i < w->nadvs && w->advs[i].id != pa->adv_id; i++)
+		;
+	if (i == w->nadvs)
+		return 0; /* no version in force: not in the world */
+	w->advs[i].withdrawn_at = pa->withdrawn_at;
+	if (pa->nshares == w->advs[i].nshares && pa->nshares == 0)
+		return 0;
+	if (pa->nshares > sizeof(small) / sizeof(small[0]) &&
+	    !(v = malloc(pa->nshares * sizeof(*v))))
+		return -ENOMEM;
+	for (size_t k = 0; k < pa->nshares && !r; k++) {
+		uint32_t o;
+		for (o = 0; o < w->norgs && w->orgs[o].id != pa->shares[k].org_id; o++)
+			;
+		if (o == w->norgs || o == W_PUBLIC) {
+			r = -EAGAIN;
+			break;
+		}
+		/* sorted by org (world_build.h), one share per organisation */
+		uint32_t j = n;
+		for (; j > 0 && v[j - 1].org > o; j--)
+			v[j] = v[j - 1];
+		v[j] = (struct w_share){ o, pa->shares[k].at };
+		n++;
+	}
+	if (!r)
+		r = world_set_shares(w, i, v, n);
+	if (v != small)
+		free(v);
+	return r == -E2BIG ? -EAGAIN : r;
+}
+
+int store_patch_apply(struct world *w, const struct store_patch *pt)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < pt->n && !r; i++)
+		r = patch_apply_adv(w, &pt->advs[i]);
+	return r;
+}
+
 /*
  * Add the current withdrawal and shares of every advisory that name names
  * (as `withdraw` and `share` resolve it) to ret.  -EAGAIN when it names

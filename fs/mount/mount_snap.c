@@ -96,46 +96,6 @@ fail:
 	return r;
 }
 
-/* Apply one advisory's facts from the store to w (derived).  -EAGAIN
- * when a share names an organisation w does not know. */
-static int snap_patch_adv(struct world *w, const struct store_patch_adv *pa)
-{
-	struct w_share small[16], *v = small;
-	uint32_t i, n = 0;
-	int r = 0;
-
-	for (i = 0; i < w->nadvs && w->advs[i].id != pa->adv_id; i++)
-		;
-	if (i == w->nadvs)
-		return 0; /* no version in force: not in the world */
-	w->advs[i].withdrawn_at = pa->withdrawn_at;
-	if (pa->nshares == w->advs[i].nshares && pa->nshares == 0)
-		return 0;
-	if (pa->nshares > sizeof(small) / sizeof(small[0]) &&
-	    !(v = malloc(pa->nshares * sizeof(*v))))
-		return -ENOMEM;
-	for (size_t k = 0; k < pa->nshares && !r; k++) {
-		uint32_t o;
-		for (o = 0; o < w->norgs && w->orgs[o].id != pa->shares[k].org_id; o++)
-			;
-		if (o == w->norgs || o == W_PUBLIC) {
-			r = -EAGAIN;
-			break;
-		}
-		/* sorted by org (world_build.h), one share per organisation */
-		uint32_t j = n;
-		for (; j > 0 && v[j - 1].org > o; j--)
-			v[j] = v[j - 1];
-		v[j] = (struct w_share){ o, pa->shares[k].at };
-		n++;
-	}
-	if (!r)
-		r = world_set_shares(w, i, v, n);
-	if (v != small)
-		free(v);
-	return r == -E2BIG ? -EAGAIN : r;
-}
-
 int snap_patch(struct store *st, struct fs_snap *old, uint64_t gen, struct fs_snap **ret_snap)
 {
 	struct store_patch pt = { 0, NULL, 0 };
@@ -163,8 +123,7 @@ int snap_patch(struct store *st, struct fs_snap *old, uint64_t gen, struct fs_sn
 		r = -EAGAIN;
 		goto fail;
 	}
-	for (size_t i = 0; i < pt.n && !r; i++)
-		r = snap_patch_adv(s->w, &pt.advs[i]);
+	r = store_patch_apply(s->w, &pt);
 	if (r || (r = snap_boundary(st, s)) || (r = view_provider_load(st, &s->prov)))
 		goto fail;
 	s->views = calloc(s->w->norgs ? s->w->norgs : 1, sizeof(*s->views));

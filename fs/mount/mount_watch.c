@@ -60,13 +60,11 @@
 #include "mount_watch.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -689,34 +687,6 @@ static void watch_deadline(unsigned ms, struct timespec *ts)
 }
 
 /*
- * Whether the events waiting on the inotify descriptor concern the store
- * (its database, -wal or -journal file); drains them all.  A lost event
- * (queue overflow) counts as one.
- */
-static int watch_drain(struct fs *fs)
-{
-	_Alignas(struct inotify_event) char buf[4096];
-	const char *base = strrchr(fs->store_path, '/');
-	size_t blen;
-	int hit = 0;
-	ssize_t n;
-
-	base = base ? base + 1 : fs->store_path;
-	blen = strlen(base);
-	while ((n = read(fs->watch_inotify, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-			if ((ev->mask & IN_Q_OVERFLOW) ||
-			    (ev->len && strncmp(ev->name, base, blen) == 0 &&
-			     (ev->name[blen] == 0 || ev->name[blen] == '-')))
-				hit = 1;
-			p += sizeof(*ev) + ev->len;
-		}
-	}
-	return hit;
-}
-
-/*
  * Sleep until the next poll, a write to the store or being told to stop;
  * 1 when stopping.  Called and returns with fs->watch_lock held.
  *
@@ -754,7 +724,7 @@ static int watch_sleep(struct fs *fs)
 			continue;
 		if (n <= 0)
 			break;
-		if ((pfd[1].revents & POLLIN) && watch_drain(fs)) {
+		if ((pfd[1].revents & POLLIN) && au_store_watch_drain(fs->watch_inotify, fs->store_path)) {
 			fs->watch_burst = WATCH_BURST;
 			break;
 		}
@@ -814,27 +784,15 @@ static void *watch_main(void *arg)
  */
 static void watch_fds_open(struct fs *fs)
 {
-	char dir[PATH_MAX];
-	const char *slash = strrchr(fs->store_path, '/');
-	size_t len = slash ? (size_t)(slash - fs->store_path) : 0;
-
 	fs->watch_inotify = -1;
 	fs->watch_burst = 0;
 	fs->watch_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (fs->watch_wake < 0 || len >= sizeof(dir))
+	if (fs->watch_wake < 0)
 		return;
-	memcpy(dir, fs->store_path, len);
-	dir[len ? len : 1] = 0;
-	if (!len)
-		dir[0] = '/';
-	fs->watch_inotify = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (fs->watch_inotify >= 0 &&
-	    inotify_add_watch(fs->watch_inotify, dir,
-			      IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_TO) < 0) {
-		fs_log(fs, FUSE_LOG_DEBUG, "inotify on '%s': %s; polling only", dir, strerror(errno));
-		close(fs->watch_inotify);
-		fs->watch_inotify = -1;
-	}
+	fs->watch_inotify = au_store_watch_open(fs->store_path);
+	if (fs->watch_inotify < 0)
+		fs_log(fs, FUSE_LOG_DEBUG, "inotify on the directory of '%s': %s; polling only",
+		       fs->store_path, strerror(errno));
 }
 
 static void watch_fds_close(struct fs *fs)

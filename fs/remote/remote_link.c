@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 #define RL_HANDSHAKE_MS 60000       /* ssh's own ConnectTimeout comes first */
 #define RL_BACKOFF_MIN_MS 200
 #define RL_BACKOFF_MAX_MS 10000
@@ -291,20 +293,6 @@ static int rl_read_frame(struct rl_link *l, int64_t timeout_ms, unsigned char **
 	}
 }
 
-static int rl_write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -EPIPE;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Write the frames of b on the connection of epoch (none: -EPIPE). */
 static int rl_send(struct rl_link *l, const struct rp_buf *b, uint64_t epoch)
 {
@@ -316,7 +304,7 @@ static int rl_send(struct rl_link *l, const struct rp_buf *b, uint64_t epoch)
 	int fd = l->epoch == epoch ? l->to_fd : -1;
 	pthread_mutex_unlock(&l->lock);
 	if (fd >= 0)
-		r = rl_write_all(fd, b->p, b->len);
+		r = au_write_all(fd, b->p, b->len) ? -EPIPE : 0;
 	pthread_mutex_unlock(&l->wlock);
 	return r;
 }

@@ -39,7 +39,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -48,7 +47,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,20 +94,6 @@ struct sv {
 
 /* ---- output ----------------------------------------------------------------------------- */
 
-static int sv_write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -EPIPE;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Send the frames of b whole.  -EPIPE once the client is gone. */
 static int sv_send(struct sv *sv, const struct rp_buf *b)
 {
@@ -117,7 +101,7 @@ static int sv_send(struct sv *sv, const struct rp_buf *b)
 	if (b->failed)
 		return -ENOMEM;
 	pthread_mutex_lock(&sv->out_lock);
-	r = sv->out_failed ? -EPIPE : sv_write_all(STDOUT_FILENO, b->p, b->len);
+	r = sv->out_failed ? -EPIPE : (au_write_all(STDOUT_FILENO, b->p, b->len) ? -EPIPE : 0);
 	if (r)
 		sv->out_failed = 1;
 	pthread_mutex_unlock(&sv->out_lock);
@@ -288,30 +272,6 @@ static int64_t sv_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Whether pending inotify events name the store's files; drains them. */
-static int sv_drain(struct sv *sv)
-{
-	_Alignas(struct inotify_event) char buf[4096];
-	const char *base = strrchr(sv->store_path, '/');
-	size_t blen;
-	int hit = 0;
-	ssize_t n;
-
-	base = base ? base + 1 : sv->store_path;
-	blen = strlen(base);
-	while ((n = read(sv->inotify, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-			if ((ev->mask & IN_Q_OVERFLOW) ||
-			    (ev->len && strncmp(ev->name, base, blen) == 0 &&
-			     (ev->name[blen] == 0 || ev->name[blen] == '-')))
-				hit = 1;
-			p += sizeof(*ev) + ev->len;
-		}
-	}
-	return hit;
-}
-
 /* Sleep until the next poll (shorter after a write to the store) or the stop. */
 static void sv_sleep(struct sv *sv, int64_t until_boundary_ms)
 {
@@ -333,7 +293,7 @@ static void sv_sleep(struct sv *sv, int64_t until_boundary_ms)
 			return;
 		if (pfd[0].revents)
 			return;
-		if ((pfd[1].revents & POLLIN) && sv_drain(sv)) {
+		if ((pfd[1].revents & POLLIN) && au_store_watch_drain(sv->inotify, sv->store_path)) {
 			sv->burst = SV_BURST;
 			return;
 		}
@@ -426,27 +386,8 @@ static void *sv_watch(void *arg)
 
 static void sv_watch_fds(struct sv *sv)
 {
-	char dir[PATH_MAX];
-	const char *slash = strrchr(sv->store_path, '/');
-	size_t len = slash ? (size_t)(slash - sv->store_path) : 0;
-
-	sv->inotify = -1;
 	sv->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (len >= sizeof(dir))
-		return;
-	if (len) {
-		memcpy(dir, sv->store_path, len);
-		dir[len] = 0;
-	} else {
-		snprintf(dir, sizeof(dir), "%s", slash ? "/" : ".");
-	}
-	sv->inotify = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (sv->inotify >= 0 &&
-	    inotify_add_watch(sv->inotify, dir,
-			      IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_TO) < 0) {
-		close(sv->inotify);
-		sv->inotify = -1;
-	}
+	sv->inotify = au_store_watch_open(sv->store_path);
 }
 
 /* ---- the command ------------------------------------------------------------------------ */

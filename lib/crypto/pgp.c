@@ -441,22 +441,6 @@ void pgp_fingerprint_hex(const struct pgp_key *key, char buf[PGP_FPR_HEX_LEN])
 	buf[2 * PGP_FPR_LEN] = '\0';
 }
 
-/* write(2) all of it, retrying after EINTR and short writes. */
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * The private key as PKCS#8 PEM, in a BIO of OpenSSL's secure memory (its
  * buffer is cleared when freed).  *ret_bio is the caller's.
@@ -508,9 +492,9 @@ int pgp_key_save(const struct pgp_key *key, const char *path)
 	if (fchmod(fd, 0600) < 0)
 		r = -errno;
 	if (!r)
-		r = write_all(fd, head, (size_t)n);
+		r = au_write_all(fd, head, (size_t)n);
 	if (!r)
-		r = write_all(fd, pem, pemlen);
+		r = au_write_all(fd, pem, pemlen);
 	if (!r && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && !r)

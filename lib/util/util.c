@@ -1,5 +1,6 @@
 /*
- * util.c - time parsing and formatting, hex, bounded copies.
+ * util.c - time parsing and formatting, hex, bounded copies, allocators,
+ * descriptors.
  *
  * Time is int64 seconds since 1970-01-01T00:00:00Z everywhere; conversion
  * to and from civil dates uses the days-from-civil algorithm so that no
@@ -11,8 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Days since 1970-01-01 of the proleptic Gregorian date y-m-d. */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -347,4 +351,73 @@ void *au_alloc_big(size_t n)
 		return NULL;
 	madvise(p, n & ~(size_t)(AU_BIG - 1), MADV_HUGEPAGE);
 	return p;
+}
+
+/* ---- descriptors ---- */
+
+int au_write_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	while (n) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EPIPE;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int au_store_watch_open(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t len = slash ? (size_t)(slash - path) : 0;
+
+	if (len >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (len) {
+		memcpy(dir, path, len);
+		dir[len] = 0;
+	} else {
+		snprintf(dir, sizeof(dir), "%s", slash ? "/" : ".");
+	}
+	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (fd >= 0 && inotify_add_watch(fd, dir, IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE |
+						      IN_DELETE | IN_MOVED_TO) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int au_store_watch_drain(int fd, const char *path)
+{
+	_Alignas(struct inotify_event) char buf[4096];
+	const char *base = strrchr(path, '/');
+	size_t blen;
+	int hit = 0;
+	ssize_t n;
+
+	base = base ? base + 1 : path;
+	blen = strlen(base);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			if ((ev->mask & IN_Q_OVERFLOW) ||
+			    (ev->len && strncmp(ev->name, base, blen) == 0 &&
+			     (ev->name[blen] == 0 || ev->name[blen] == '-')))
+				hit = 1;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return hit;
 }

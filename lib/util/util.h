@@ -2,7 +2,8 @@
  * util.h - small helpers shared by every module of advisoryfs.
  *
  * Sections: time (ISO 8601 / RFC 3339 parsing and formatting, all UTC,
- * int64 seconds since the epoch), hex encoding, bounded string copies.
+ * int64 seconds since the epoch), hex encoding, bounded string copies,
+ * allocators, descriptors (whole writes, watching a store file).
  *
  * Conventions of the whole tree: functions return 0 or -errno; output
  * parameters are named ret_* and written only on success; the caller owns
@@ -101,5 +102,21 @@ char *au_arena_strndup(struct au_arena *a, const void *s, size_t len);
  * from is left empty. */
 void au_arena_take(struct au_arena *a, struct au_arena *from);
 void au_arena_free(struct au_arena *a);
+
+/* ---- descriptors ---- */
+
+/* write(2) all n bytes, retrying after EINTR and short writes.  0; -errno,
+ * or -EPIPE when write(2) wrote nothing. */
+int au_write_all(int fd, const void *p, size_t n);
+
+/*
+ * A non-blocking inotify descriptor watching the directory of the SQLite
+ * file path (its -wal and -journal files come and go, and in rollback mode
+ * a commit is the journal's deletion); -1 with errno set when it cannot.
+ */
+int au_store_watch_open(const char *path);
+/* Drain fd (from au_store_watch_open()): 1 when an event named path or
+ * one of its companions "path-..." or events were lost, else 0. */
+int au_store_watch_drain(int fd, const char *path);
 
 #endif

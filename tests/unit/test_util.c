@@ -1,8 +1,12 @@
 /* test_util.c - time parsing and formatting, slugs, hex, growing arrays. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "util.h"
@@ -145,5 +149,38 @@ int main(void)
 	au_arena_free(&other);
 	au_arena_free(&ar);                          /* empty: nothing to do */
 	CHECK(other.head == NULL);
+	/* au_write_all: every byte through a pipe; a pipe without a reader fails */
+	int pfd[2];
+	char got[8] = { 0 };
+	CHECK(pipe(pfd) == 0);
+	CHECK(au_write_all(pfd[1], "abcdefg", 7) == 0 && read(pfd[0], got, 7) == 7 &&
+	      strcmp(got, "abcdefg") == 0);
+	close(pfd[0]);
+	signal(SIGPIPE, SIG_IGN);
+	CHECK(au_write_all(pfd[1], "x", 1) == -EPIPE);
+	close(pfd[1]);
+
+	/* au_store_watch_*: another file in the directory is not the store; the
+	 * store's -wal file and the store itself are */
+	char dir[] = "/tmp/afs-util-XXXXXX", path[64], other_file[64], wal[64];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/s.db", dir);
+	snprintf(other_file, sizeof(other_file), "%s/s.dbx", dir);
+	snprintf(wal, sizeof(wal), "%s/s.db-wal", dir);
+	int wfd = au_store_watch_open(path);
+	CHECK(wfd >= 0);
+	CHECK(au_store_watch_drain(wfd, path) == 0);             /* nothing yet */
+	int fd = open(other_file, O_CREAT | O_WRONLY, 0600);
+	CHECK(fd >= 0 && close(fd) == 0);
+	CHECK(au_store_watch_drain(wfd, path) == 0);
+	fd = open(wal, O_CREAT | O_WRONLY, 0600);
+	CHECK(fd >= 0 && close(fd) == 0);
+	CHECK(au_store_watch_drain(wfd, path) == 1);
+	CHECK(au_store_watch_drain(wfd, path) == 0);             /* drained */
+	CHECK(unlink(wal) == 0 && unlink(other_file) == 0 && rmdir(dir) == 0);
+	close(wfd);
+	char missing[80];
+	snprintf(missing, sizeof(missing), "%s/gone/s.db", dir);
+	CHECK(au_store_watch_open(missing) == -1 && errno == ENOENT);
 	return check_exit("util");
 }
